@@ -1,0 +1,131 @@
+/** ErizoAgent + ErizoJS: the media tier; ErizoJS workers take UDP ports from a range. */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { LicodeConfig, MediaPool } from "./config";
+import {
+    LICODE_POD_SECURITY,
+    LicodeTierArgs,
+    configAnnotations,
+    licodeContainer,
+    publicIpEnv,
+} from "./licode-tier";
+import { fullname, labels, selectorLabels } from "./meta";
+import {
+    LIVENESS,
+    READINESS,
+    STARTUP,
+    execProbe,
+    imageVersion,
+    processAliveCommand,
+    pullSecrets,
+    signalAndWaitCommand,
+} from "./pod";
+
+const TOKEN = "licode:index:ErizoAgent";
+/** Selects one pool's pods: two DaemonSets with the same selector would adopt each other's pods. */
+const POOL_LABEL = "licode.io/media-pool";
+
+/** Arguments of the ErizoAgent component. */
+export interface ErizoAgentArgs extends LicodeTierArgs {
+    /** Media pools, each a DaemonSet on its own nodes and UDP range. Required. */
+    readonly pools: readonly MediaPool[];
+    /** Where ErizoJS finds the address it announces in ICE candidates. Defaults to the `eth0` interface. */
+    readonly publicAddress?: LicodeConfig["publicAddress"];
+    /** Seconds a stopping agent may keep its calls. Defaults to 1800. */
+    readonly gracePeriodSeconds?: number;
+    /** Media nodes that may restart at once during a rollout. Defaults to 1. */
+    readonly maxUnavailable?: number;
+}
+
+/**
+ * One ErizoAgent per media node, on the host network: Kubernetes cannot declare UDP port ranges,
+ * so the workers bind the node's ports directly and the range must be open in the node firewall.
+ */
+export class ErizoAgent extends pulumi.ComponentResource {
+    /** The DaemonSets' names, one per pool. */
+    public readonly daemonSetNames: pulumi.Output<string>[];
+
+    constructor(name: string, args: ErizoAgentArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(TOKEN, name, {}, opts);
+        const publicAddress = args.publicAddress ?? { from: "interface", interface: "eth0" };
+        this.daemonSetNames = args.pools.map((pool) => {
+            const podLabels = {
+                ...labels("erizo-agent", args.instance, imageVersion(args.image)),
+                [POOL_LABEL]: pool.name,
+            };
+            const selector = {
+                ...selectorLabels("erizo-agent", args.instance),
+                [POOL_LABEL]: pool.name,
+            };
+            const env: k8s.types.input.core.v1.EnvVar[] = [
+                // The entrypoint writes these into the pod's own copy of the config.
+                { name: "MIN_PORT", value: String(pool.portRange.min) },
+                { name: "MAX_PORT", value: String(pool.portRange.max) },
+            ];
+            if (publicAddress.from === "interface") {
+                env.push({ name: "NETWORK_INTERFACE", value: publicAddress.interface });
+            } else {
+                env.push(publicIpEnv(publicAddress));
+            }
+            // A prerun worker always exists, so a missing erizoJS process means the agent is broken.
+            const workerAlive = processAliveCommand("erizoJS.js");
+            const daemonSet = new k8s.apps.v1.DaemonSet(
+                `${name}-${pool.name}`,
+                {
+                    metadata: {
+                        name: fullname("erizo-agent", pool.name),
+                        namespace: args.namespace,
+                        labels: podLabels,
+                    },
+                    spec: {
+                        selector: { matchLabels: selector },
+                        updateStrategy: {
+                            type: "RollingUpdate",
+                            // No surge: a second agent on the node would fight the first for its ports.
+                            rollingUpdate: {
+                                maxUnavailable: args.maxUnavailable ?? 1,
+                                maxSurge: 0,
+                            },
+                        },
+                        template: {
+                            metadata: {
+                                labels: podLabels,
+                                annotations: configAnnotations(args.config),
+                            },
+                            spec: {
+                                hostNetwork: true,
+                                // Host-network pods resolve cluster Services (rabbitmq) only with this policy.
+                                dnsPolicy: "ClusterFirstWithHostNet",
+                                nodeSelector: { ...pool.nodeSelector },
+                                terminationGracePeriodSeconds: args.gracePeriodSeconds ?? 1800,
+                                imagePullSecrets: pullSecrets(args.image),
+                                securityContext: LICODE_POD_SECURITY,
+                                containers: [
+                                    licodeContainer("erizo-agent", "--erizoAgent", args, {
+                                        env,
+                                        startupProbe: execProbe(workerAlive, STARTUP),
+                                        readinessProbe: execProbe(workerAlive, READINESS),
+                                        livenessProbe: execProbe(workerAlive, LIVENESS),
+                                        lifecycle: {
+                                            // bash is PID 1 and drops SIGTERM: signal the agent so it takes
+                                            // no new calls, then wait for it within the grace period.
+                                            preStop: {
+                                                exec: {
+                                                    command: signalAndWaitCommand("erizoAgent.js"),
+                                                },
+                                            },
+                                        },
+                                    }),
+                                ],
+                                volumes: [args.config.volume],
+                            },
+                        },
+                    },
+                },
+                { parent: this },
+            );
+            return daemonSet.metadata.name;
+        });
+        this.registerOutputs({ daemonSetNames: this.daemonSetNames });
+    }
+}

@@ -1,0 +1,154 @@
+/** ErizoController: socket.io signalling; each room is pinned to one controller. */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { LicodeConfig } from "./config";
+import {
+    LICODE_POD_SECURITY,
+    LicodeTierArgs,
+    configAnnotations,
+    licodeContainer,
+    publicIpEnv,
+} from "./licode-tier";
+import { fullname, labels, selectorLabels } from "./meta";
+import {
+    LIVENESS,
+    READINESS,
+    STARTUP,
+    imageVersion,
+    pullSecrets,
+    signalAndWaitCommand,
+    tcpProbe,
+} from "./pod";
+
+const TOKEN = "licode:index:ErizoController";
+
+/** Arguments of the ErizoController component. */
+export interface ErizoControllerArgs extends LicodeTierArgs {
+    /** Controllers to run, one per signalling node. Defaults to 1. */
+    readonly replicas?: number;
+    /** Labels of the signalling nodes. Defaults to `licode.io/signalling: "true"`. */
+    readonly nodeSelector?: Readonly<Record<string, string>>;
+    /** Where clients find the controller's address. Defaults to the `eth0` interface. */
+    readonly publicAddress?: LicodeConfig["publicAddress"];
+    /** The port clients connect to. Defaults to 8080. */
+    readonly port?: number;
+    /** Seconds a stopping controller may keep serving its rooms. Defaults to 1800. */
+    readonly gracePeriodSeconds?: number;
+    /** Extra controllers started during a rollout (needs spare signalling nodes). Defaults to 1. */
+    readonly maxSurge?: number;
+    /** Controllers that may be down during a rollout. Defaults to 0. */
+    readonly maxUnavailable?: number;
+}
+
+/**
+ * ErizoController on the host network, so browsers reach each controller at its node's address.
+ *
+ * A Deployment with required anti-affinity, not a DaemonSet: the replica count is the operator's
+ * choice rather than the number of labelled nodes, and a surge rollout can start the new
+ * controller on a spare signalling node before the old one drains. A DaemonSet could only replace
+ * a controller in place, taking that node's signalling away for the whole drain. With maxSurge 1
+ * and maxUnavailable 0 the number of controllers accepting rooms never drops during a rollout.
+ */
+export class ErizoController extends pulumi.ComponentResource {
+    /** The Deployment's name. */
+    public readonly deploymentName: pulumi.Output<string>;
+
+    constructor(name: string, args: ErizoControllerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(TOKEN, name, {}, opts);
+        const replicas = args.replicas ?? 1;
+        const port = args.port ?? 8080;
+        const podLabels = labels("erizo-controller", args.instance, imageVersion(args.image));
+        const selector = selectorLabels("erizo-controller", args.instance);
+
+        const deployment = new k8s.apps.v1.Deployment(
+            name,
+            {
+                metadata: {
+                    name: fullname("erizo-controller"),
+                    namespace: args.namespace,
+                    labels: podLabels,
+                },
+                spec: {
+                    replicas,
+                    selector: { matchLabels: selector },
+                    strategy: {
+                        type: "RollingUpdate",
+                        rollingUpdate: {
+                            maxSurge: args.maxSurge ?? 1,
+                            maxUnavailable: args.maxUnavailable ?? 0,
+                        },
+                    },
+                    template: {
+                        metadata: {
+                            labels: podLabels,
+                            annotations: configAnnotations(args.config),
+                        },
+                        spec: {
+                            hostNetwork: true,
+                            // Host-network pods resolve cluster Services (rabbitmq) only with this policy.
+                            dnsPolicy: "ClusterFirstWithHostNet",
+                            nodeSelector: {
+                                ...(args.nodeSelector ?? { "licode.io/signalling": "true" }),
+                            },
+                            affinity: {
+                                podAntiAffinity: {
+                                    // Two controllers cannot share a node's port, and a room's clients
+                                    // must reach their controller at a distinct address.
+                                    requiredDuringSchedulingIgnoredDuringExecution: [
+                                        {
+                                            labelSelector: { matchLabels: selector },
+                                            topologyKey: "kubernetes.io/hostname",
+                                        },
+                                    ],
+                                },
+                            },
+                            terminationGracePeriodSeconds: args.gracePeriodSeconds ?? 1800,
+                            imagePullSecrets: pullSecrets(args.image),
+                            securityContext: LICODE_POD_SECURITY,
+                            containers: [
+                                licodeContainer("erizo-controller", "--erizoController", args, {
+                                    ports: [{ name: "signalling", containerPort: port }],
+                                    env: [
+                                        publicIpEnv(
+                                            args.publicAddress ?? {
+                                                from: "interface",
+                                                interface: "eth0",
+                                            },
+                                        ),
+                                    ],
+                                    startupProbe: tcpProbe(port, STARTUP),
+                                    readinessProbe: tcpProbe(port, READINESS),
+                                    livenessProbe: tcpProbe(port, LIVENESS),
+                                    lifecycle: {
+                                        // bash is PID 1 and drops SIGTERM: signal node so it stops taking
+                                        // rooms, then keep serving until its calls end or the grace runs out.
+                                        preStop: {
+                                            exec: {
+                                                command: signalAndWaitCommand("erizoController.js"),
+                                            },
+                                        },
+                                    },
+                                }),
+                            ],
+                            volumes: [args.config.volume],
+                        },
+                    },
+                },
+            },
+            { parent: this },
+        );
+        this.deploymentName = deployment.metadata.name;
+
+        if (replicas > 1) {
+            new k8s.policy.v1.PodDisruptionBudget(
+                name,
+                {
+                    metadata: { namespace: args.namespace, labels: podLabels },
+                    spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
+                },
+                { parent: this },
+            );
+        }
+        this.registerOutputs({ deploymentName: this.deploymentName });
+    }
+}

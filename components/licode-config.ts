@@ -1,0 +1,146 @@
+/**
+ * Renders `licode_config.js`, the one file every Licode tier reads, from typed values. The output
+ * is JavaScript because the tiers `require()` it; every value is written with JSON.stringify so no
+ * config value can inject code.
+ */
+import { LicodeConfig } from "./config";
+
+/** Everything the rendered config needs that is not plain stack config. */
+export interface LicodeConfigValues {
+    /** AMQP URL with credentials, e.g. `amqp://licode:...@licode-rabbitmq:5672`. */
+    readonly rabbitUrl: string;
+    /** MongoDB URL Nuve connects to, including the database. */
+    readonly mongoUrl: string;
+    /** Nuve's superservice ID (24 hex characters). */
+    readonly superserviceId: string;
+    /** Nuve's superservice key. */
+    readonly superserviceKey: string;
+    /** Where the image keeps Licode, e.g. `/opt/licode`. */
+    readonly installDir: string;
+}
+
+/** The subset of stack config that the rendered file depends on. */
+export type LicodeConfigInput = Pick<
+    LicodeConfig,
+    "logLevel" | "publicAddress" | "iceServers" | "erizoController" | "erizoAgent" | "media"
+>;
+
+/** Path of the rendered log4js configuration inside the containers. */
+export function log4jsPath(installDir: string): string {
+    return `${installDir}/log4js_configuration.json`;
+}
+
+/** Where the rendered config is mounted: the entrypoint copies it to a writable licode_config.js. */
+export function defaultConfigPath(installDir: string): string {
+    return `${installDir}/scripts/licode_default.js`;
+}
+
+/** Renders licode_config.js. */
+export function renderLicodeConfig(config: LicodeConfigInput, values: LicodeConfigValues): string {
+    const networkInterface =
+        config.publicAddress.from === "interface" ? config.publicAddress.interface : "";
+    // The pools share this file; each pool's own range reaches it through MIN_PORT/MAX_PORT.
+    const range = config.media.pools[0].portRange;
+    const sections: Record<string, unknown> = {
+        rabbit: { host: hostOf(values.rabbitUrl), port: 5672, url: values.rabbitUrl, heartbeat: 8 },
+        logger: { configFile: log4jsPath(values.installDir) },
+        cloudProvider: { name: "" },
+        nuve: {
+            dataBaseURL: values.mongoUrl,
+            dataBaseName: "nuvedb",
+            superserviceID: values.superserviceId,
+            superserviceKey: values.superserviceKey,
+            testErizoController: `localhost:${config.erizoController.port}`,
+            cloudHandlerPolicy: "default_policy.js",
+            port: 3000,
+        },
+        erizoController: {
+            iceServers: config.iceServers,
+            defaultVideoBW: 300,
+            maxVideoBW: 300,
+            publicIP: config.publicAddress.from === "static" ? config.publicAddress.ip : "",
+            networkinterface: networkInterface,
+            hostname: config.erizoController.hostname ?? "",
+            port: config.erizoController.port,
+            ssl: config.erizoController.ssl,
+            listen_port: config.erizoController.port,
+            listen_ssl: false,
+            // A forgotten controller restarts instead of lingering without rooms.
+            exitOnNuveCheckFail: true,
+            allowSinglePC: false,
+            maxErizosUsedByRoom: 100,
+            warning_n_rooms: 15,
+            limit_n_rooms: 20,
+            interval_time_keepAlive: 1000,
+            report: { session_events: false, connection_events: false, rtcp_stats: false },
+            reportSubscriptions: { maxSubscriptions: 10, minInterval: 1, maxTimeout: 60 },
+            recording_path: "/tmp/",
+            roles: {
+                presenter: {
+                    publish: true,
+                    subscribe: true,
+                    record: true,
+                    stats: true,
+                    controlhandlers: true,
+                },
+                viewer: { subscribe: true },
+                viewerWithData: {
+                    subscribe: true,
+                    publish: { audio: false, video: false, screen: false, data: true },
+                },
+            },
+            cloudHandlerPolicy: "default_policy.js",
+        },
+        erizoAgent: {
+            maxProcesses: config.erizoAgent.maxProcesses,
+            prerunProcesses: config.erizoAgent.prerunProcesses,
+            publicIP: config.publicAddress.from === "static" ? config.publicAddress.ip : "",
+            networkinterface: networkInterface,
+            useIndividualLogFiles: false,
+            launchDebugErizoJS: false,
+            enableNicerLogs: true,
+        },
+        erizo: {
+            numWorkers: 24,
+            numIOWorkers: 1,
+            minport: range.min,
+            maxport: range.max,
+            networkinterface: networkInterface,
+            stunserver: "",
+            stunport: 0,
+            turnserver: "",
+            turnport: 0,
+            turnusername: "",
+            turnpass: "",
+            disabledHandlers: [],
+        },
+    };
+    const lines = [
+        "// Rendered from the stack's licode config; change the stack, not this file.",
+        "var config = {};",
+        ...Object.entries(sections).map(
+            ([key, value]) => `config.${key} = ${JSON.stringify(value, null, 2)};`,
+        ),
+        "module.exports = config;",
+        "",
+    ];
+    return lines.join("\n");
+}
+
+/** Renders the log4js configuration that sets every Licode logger to the stack's level. */
+export function renderLog4js(level: LicodeConfig["logLevel"]): string {
+    return `${JSON.stringify(
+        {
+            appenders: {
+                out: { type: "stdout", layout: { type: "pattern", pattern: "%d %p %c - %m" } },
+            },
+            categories: { default: { appenders: ["out"], level } },
+        },
+        null,
+        2,
+    )}\n`;
+}
+
+function hostOf(url: string): string {
+    return new URL(url).hostname;
+}

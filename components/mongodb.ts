@@ -1,0 +1,280 @@
+/** MongoDB: Nuve's store and the only stateful tier. */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { ImageRef, LicodeConfig, Resources } from "./config";
+import { checksum, fullname, labels, selectorLabels, TierName } from "./meta";
+import {
+    LIVENESS,
+    READINESS,
+    STARTUP,
+    execProbe,
+    imageName,
+    imageVersion,
+    pullSecrets,
+    resourceRequirements,
+    securityContext,
+} from "./pod";
+import { parseQuantity } from "./quantity";
+import { TierArgs, checksumAnnotation, publicChecksum, serviceHost } from "./tier";
+
+const TOKEN = "licode:index:MongoDb";
+/** The official image's mongodb user. */
+const MONGODB_UID = 999;
+const PORT = 27017;
+const USERNAME = "root";
+const DATA_CLAIM = fullname("mongodb", "data");
+const PING = ["mongosh", "--quiet", "--eval", "db.adminCommand('ping').ok"];
+
+/** Storage choices that deploy a MongoDB (the external kind deploys none). */
+export type MongoStorage = Exclude<LicodeConfig["storage"], { kind: "external" }>;
+
+/** Arguments of the MongoDb component. */
+export interface MongoDbArgs extends TierArgs {
+    /** Database image. Required (defaults live in config.ts). */
+    readonly image: ImageRef;
+    /** Requests and limits of the database container. Required. */
+    readonly resources: Resources;
+    /** Where the data lives: NFS, hostPath or a StorageClass. Required. */
+    readonly storage: MongoStorage;
+    /** 1, or 0 to stop the database while keeping its data. Defaults to 1. */
+    readonly replicas?: number;
+    /** Whether to restrict traffic with a NetworkPolicy. Defaults to true. */
+    readonly networkPolicy?: boolean;
+    /** The tiers whose pods may connect. Defaults to Nuve and the superservice bootstrap. */
+    readonly clients?: readonly TierName[];
+}
+
+/**
+ * WiredTiger's cache, in GB: MongoDB's own rule (half of memory beyond 1 GB, at least 0.25 GB),
+ * applied to the container's limit because mongod would otherwise size it from the node's RAM.
+ */
+export function wiredTigerCacheGb(memoryLimit: string): number {
+    const bytes = parseQuantity(memoryLimit) ?? 0;
+    const gb = bytes / 2 ** 30;
+    return Math.max(0.25, Math.floor((gb - 1) * 0.5 * 100) / 100);
+}
+
+/** Name of the static PersistentVolume for a namespace: PVs are cluster-wide, so it carries the namespace. */
+export function volumeName(namespace: string): string {
+    return `${fullname("mongodb", "data")}-${namespace}`.slice(0, 253);
+}
+
+/** MongoDB as a single-member StatefulSet with generated root credentials and a managed data claim. */
+export class MongoDb extends pulumi.ComponentResource {
+    /** Nuve's connection URL with credentials and database. */
+    public readonly connectionUrl: pulumi.Output<string>;
+    /** The database's in-cluster host name. */
+    public readonly host: pulumi.Output<string>;
+    /** The database port. */
+    public readonly port: number = PORT;
+    /** The claim that holds the data. */
+    public readonly dataClaim: k8s.core.v1.PersistentVolumeClaim;
+
+    constructor(name: string, args: MongoDbArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(TOKEN, name, {}, opts);
+        const podLabels = labels("mongodb", args.instance, imageVersion(args.image));
+        const selector = selectorLabels("mongodb", args.instance);
+        const stsName = fullname("mongodb");
+        const storage = args.storage;
+        // Data survives `pulumi destroy` when the stack asks for it; the CLI names the protected objects.
+        const dataOptions: pulumi.CustomResourceOptions = {
+            parent: this,
+            protect: storage.dataProtection === "protect",
+            retainOnDelete: storage.dataProtection === "retainOnDelete",
+        };
+
+        const password = new random.RandomPassword(
+            `${name}-password`,
+            { length: 32, special: false },
+            { parent: this },
+        );
+        const credentials = new k8s.core.v1.Secret(
+            `${name}-credentials`,
+            {
+                metadata: { namespace: args.namespace, labels: podLabels },
+                type: "Opaque",
+                stringData: { username: USERNAME, password: password.result },
+            },
+            { parent: this },
+        );
+
+        let staticVolume: k8s.core.v1.PersistentVolume | undefined;
+        if (storage.kind === "nfs" || storage.kind === "hostPath") {
+            const source =
+                storage.kind === "nfs"
+                    ? { nfs: { server: storage.server, path: storage.path } }
+                    : { hostPath: { path: storage.path, type: "DirectoryOrCreate" } };
+            staticVolume = new k8s.core.v1.PersistentVolume(
+                `${name}-data`,
+                {
+                    metadata: {
+                        name: pulumi.output(args.namespace).apply(volumeName),
+                        labels: podLabels,
+                    },
+                    spec: {
+                        capacity: { storage: storage.size },
+                        accessModes: ["ReadWriteOnce"],
+                        persistentVolumeReclaimPolicy:
+                            storage.kind === "nfs" ? storage.reclaimPolicy : "Retain",
+                        // An empty class keeps a cluster's default StorageClass away from this claim.
+                        storageClassName: "",
+                        // Reserved for our claim, so no other claim can take the data.
+                        claimRef: { namespace: args.namespace, name: DATA_CLAIM },
+                        ...(storage.kind === "nfs"
+                            ? { mountOptions: ["hard", "nfsvers=4.1"] }
+                            : {}),
+                        ...source,
+                    },
+                },
+                dataOptions,
+            );
+        }
+        this.dataClaim = new k8s.core.v1.PersistentVolumeClaim(
+            `${name}-data`,
+            {
+                metadata: { name: DATA_CLAIM, namespace: args.namespace, labels: podLabels },
+                spec: {
+                    accessModes: ["ReadWriteOnce"],
+                    resources: { requests: { storage: storage.size } },
+                    ...(staticVolume === undefined
+                        ? {
+                              storageClassName:
+                                  storage.kind === "storageClass" ? storage.className : undefined,
+                          }
+                        : { storageClassName: "", volumeName: staticVolume.metadata.name }),
+                },
+            },
+            dataOptions,
+        );
+
+        const service = new k8s.core.v1.Service(
+            name,
+            {
+                metadata: { name: stsName, namespace: args.namespace, labels: podLabels },
+                spec: {
+                    clusterIP: "None",
+                    selector,
+                    ports: [{ name: "mongodb", port: PORT, targetPort: "mongodb" }],
+                },
+            },
+            { parent: this },
+        );
+
+        const secretRef = (key: string) => ({
+            valueFrom: { secretKeyRef: { name: credentials.metadata.name, key } },
+        });
+        new k8s.apps.v1.StatefulSet(
+            name,
+            {
+                metadata: { name: stsName, namespace: args.namespace, labels: podLabels },
+                spec: {
+                    // One member, so its data claim is managed here rather than by a claim template.
+                    replicas: args.replicas ?? 1,
+                    serviceName: service.metadata.name,
+                    selector: { matchLabels: selector },
+                    template: {
+                        metadata: {
+                            labels: podLabels,
+                            annotations: checksumAnnotation(
+                                "credentials",
+                                publicChecksum(
+                                    password.result.apply((p) => checksum({ USERNAME, p })),
+                                ),
+                            ),
+                        },
+                        spec: {
+                            imagePullSecrets: pullSecrets(args.image),
+                            securityContext: {
+                                runAsUser: MONGODB_UID,
+                                runAsGroup: MONGODB_UID,
+                                fsGroup: MONGODB_UID,
+                                runAsNonRoot: true,
+                                seccompProfile: { type: "RuntimeDefault" },
+                            },
+                            terminationGracePeriodSeconds: 60,
+                            containers: [
+                                {
+                                    name: "mongodb",
+                                    image: imageName(args.image),
+                                    imagePullPolicy: args.image.pullPolicy,
+                                    args: [
+                                        "--wiredTigerCacheSizeGB",
+                                        String(wiredTigerCacheGb(args.resources.limits.memory)),
+                                    ],
+                                    env: [
+                                        {
+                                            name: "MONGO_INITDB_ROOT_USERNAME",
+                                            ...secretRef("username"),
+                                        },
+                                        {
+                                            name: "MONGO_INITDB_ROOT_PASSWORD",
+                                            ...secretRef("password"),
+                                        },
+                                    ],
+                                    ports: [{ name: "mongodb", containerPort: PORT }],
+                                    resources: resourceRequirements(args.resources),
+                                    // A first boot initialises the data directory and may replay a journal.
+                                    startupProbe: execProbe(PING, STARTUP),
+                                    readinessProbe: execProbe(PING, READINESS),
+                                    livenessProbe: execProbe(PING, LIVENESS),
+                                    securityContext: securityContext({
+                                        runAsUser: MONGODB_UID,
+                                        readOnlyRootFilesystem: true,
+                                    }),
+                                    volumeMounts: [
+                                        { name: "data", mountPath: "/data/db" },
+                                        { name: "configdb", mountPath: "/data/configdb" },
+                                        { name: "tmp", mountPath: "/tmp" },
+                                    ],
+                                },
+                            ],
+                            volumes: [
+                                {
+                                    name: "data",
+                                    persistentVolumeClaim: {
+                                        claimName: this.dataClaim.metadata.name,
+                                    },
+                                },
+                                { name: "configdb", emptyDir: {} },
+                                { name: "tmp", emptyDir: {} },
+                            ],
+                        },
+                    },
+                },
+            },
+            { parent: this },
+        );
+
+        if (args.networkPolicy ?? true) {
+            const clients = args.clients ?? ["nuve", "superservice-bootstrap"];
+            new k8s.networking.v1.NetworkPolicy(
+                name,
+                {
+                    metadata: { namespace: args.namespace, labels: podLabels },
+                    spec: {
+                        podSelector: { matchLabels: selector },
+                        policyTypes: ["Ingress"],
+                        ingress: [
+                            {
+                                from: clients.map((client) => ({
+                                    podSelector: {
+                                        matchLabels: selectorLabels(client, args.instance),
+                                    },
+                                })),
+                                ports: [{ protocol: "TCP", port: PORT }],
+                            },
+                        ],
+                    },
+                },
+                { parent: this },
+            );
+        }
+
+        this.host = serviceHost(service.metadata.name, args.namespace);
+        this.connectionUrl = pulumi.secret(
+            pulumi.interpolate`mongodb://${USERNAME}:${password.result}@${this.host}:${PORT}/nuvedb?authSource=admin`,
+        );
+        this.registerOutputs({ connectionUrl: this.connectionUrl, host: this.host });
+    }
+}

@@ -1,0 +1,142 @@
+/** Nuve's superservice: generated once, written to MongoDB idempotently by a Job. */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { ImageRef, Resources } from "./config";
+import { checksum, labels, selectorLabels } from "./meta";
+import { imageName, imageVersion, pullSecrets, resourceRequirements, securityContext } from "./pod";
+import { TierArgs, checksumAnnotation, publicChecksum } from "./tier";
+
+const TOKEN = "licode:index:Superservice";
+/** The official MongoDB image's mongodb user, which owns mongosh's home here. */
+const MONGODB_UID = 999;
+
+/**
+ * The bootstrap script: wait for MongoDB, then upsert the superservice by its ID. An upsert keyed
+ * by `_id` never duplicates the document, so the Job can run any number of times.
+ */
+export const BOOTSTRAP_SCRIPT = [
+    "for attempt in $(seq 1 60); do",
+    '  mongosh "$MONGO_URL" --quiet --eval "db.adminCommand(\'ping\').ok" >/dev/null 2>&1 && break',
+    '  echo "waiting for MongoDB ($attempt/60)"; sleep 5',
+    "done",
+    'mongosh "$MONGO_URL" --quiet --eval \'',
+    'const services = db.getSiblingDB("nuvedb").services;',
+    "const result = services.updateOne(",
+    "  { _id: ObjectId(process.env.SUPERSERVICE_ID) },",
+    '  { $set: { name: "superService", key: process.env.SUPERSERVICE_KEY }, $setOnInsert: { rooms: [] } },',
+    "  { upsert: true });",
+    'print(result.upsertedCount === 1 ? "superservice created" : "superservice up to date");',
+    "'",
+].join("\n");
+
+/** Arguments of the Superservice component. */
+export interface SuperserviceArgs extends TierArgs {
+    /** MongoDB URL with credentials (a secret). Required. */
+    readonly mongoUrl: pulumi.Input<string>;
+    /** Image that carries mongosh. Required. */
+    readonly image: ImageRef;
+    /** Requests and limits of the bootstrap container. Required. */
+    readonly resources: Resources;
+    /** Bump to rotate the key; the ID stays. Defaults to 1. */
+    readonly keyGeneration?: number;
+}
+
+/** Generates the superservice ID and key and makes MongoDB hold exactly that superservice. */
+export class Superservice extends pulumi.ComponentResource {
+    /** The superservice ID: 24 hex characters, a MongoDB ObjectId. */
+    public readonly id: pulumi.Output<string>;
+    /** The superservice key (secret). */
+    public readonly key: pulumi.Output<string>;
+
+    constructor(name: string, args: SuperserviceArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(TOKEN, name, {}, opts);
+        const podLabels = labels("superservice-bootstrap", args.instance, imageVersion(args.image));
+
+        const serviceId = new random.RandomId(`${name}-id`, { byteLength: 12 }, { parent: this });
+        const serviceKey = new random.RandomPassword(
+            `${name}-key`,
+            {
+                length: 32,
+                special: false,
+                keepers: { generation: String(args.keyGeneration ?? 1) },
+            },
+            { parent: this },
+        );
+        const secret = new k8s.core.v1.Secret(
+            name,
+            {
+                metadata: { namespace: args.namespace, labels: podLabels },
+                type: "Opaque",
+                stringData: { id: serviceId.hex, key: serviceKey.result, mongoUrl: args.mongoUrl },
+            },
+            { parent: this },
+        );
+        const sum = publicChecksum(
+            pulumi
+                .all([serviceId.hex, serviceKey.result, args.mongoUrl])
+                .apply(([id, key, url]) => checksum({ id, key, url })),
+        );
+
+        const secretEnv = (envName: string, key: string) => ({
+            name: envName,
+            valueFrom: { secretKeyRef: { name: secret.metadata.name, key } },
+        });
+        // Jobs cannot change their pod template, so a new checksum replaces the Job and runs it again.
+        new k8s.batch.v1.Job(
+            name,
+            {
+                metadata: { namespace: args.namespace, labels: podLabels },
+                spec: {
+                    backoffLimit: 6,
+                    template: {
+                        metadata: {
+                            labels: {
+                                ...podLabels,
+                                ...selectorLabels("superservice-bootstrap", args.instance),
+                            },
+                            annotations: checksumAnnotation("superservice", sum),
+                        },
+                        spec: {
+                            restartPolicy: "Never",
+                            imagePullSecrets: pullSecrets(args.image),
+                            securityContext: {
+                                runAsUser: MONGODB_UID,
+                                runAsGroup: MONGODB_UID,
+                                runAsNonRoot: true,
+                                seccompProfile: { type: "RuntimeDefault" },
+                            },
+                            containers: [
+                                {
+                                    name: "bootstrap",
+                                    image: imageName(args.image),
+                                    imagePullPolicy: args.image.pullPolicy,
+                                    command: ["/bin/bash", "-c", BOOTSTRAP_SCRIPT],
+                                    env: [
+                                        secretEnv("MONGO_URL", "mongoUrl"),
+                                        secretEnv("SUPERSERVICE_ID", "id"),
+                                        secretEnv("SUPERSERVICE_KEY", "key"),
+                                        // mongosh keeps history under $HOME; the root filesystem is read-only.
+                                        { name: "HOME", value: "/tmp" },
+                                    ],
+                                    resources: resourceRequirements(args.resources),
+                                    securityContext: securityContext({
+                                        runAsUser: MONGODB_UID,
+                                        readOnlyRootFilesystem: true,
+                                    }),
+                                    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                                },
+                            ],
+                            volumes: [{ name: "tmp", emptyDir: {} }],
+                        },
+                    },
+                },
+            },
+            { parent: this },
+        );
+
+        this.id = serviceId.hex;
+        this.key = pulumi.secret(serviceKey.result);
+        this.registerOutputs({ id: this.id, key: this.key });
+    }
+}

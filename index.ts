@@ -1,0 +1,160 @@
+// Licode on Kubernetes: loads the stack config, then wires the tiers together.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ErizoAgent } from "./components/erizo-agent";
+import { ErizoController } from "./components/erizo-controller";
+import { LicodeConfig } from "./components/licode-settings";
+import { MongoDb } from "./components/mongodb";
+import { Nuve } from "./components/nuve";
+import { RabbitMq } from "./components/rabbitmq";
+import { Superservice } from "./components/superservice";
+import { loadConfig } from "./components/stack-config";
+
+const config = loadConfig();
+const instance = `licode-${pulumi.getStack()}`;
+const partOf = { "app.kubernetes.io/part-of": "licode", "app.kubernetes.io/instance": instance };
+
+const provider = new k8s.Provider("kubernetes", {});
+
+const namespace = new k8s.core.v1.Namespace(
+    "namespace",
+    {
+        metadata: {
+            name: config.namespace,
+            labels: {
+                ...partOf,
+                // ErizoController and ErizoAgent need the host network, which only the privileged
+                // level admits; warnings and audit at baseline flag any other pod that goes further.
+                "pod-security.kubernetes.io/enforce": "privileged",
+                "pod-security.kubernetes.io/warn": "baseline",
+                "pod-security.kubernetes.io/audit": "baseline",
+            },
+        },
+    },
+    { provider },
+);
+const tierArgs = { namespace: namespace.metadata.name, instance };
+const tierOptions = { provider };
+
+const rabbitmq = new RabbitMq(
+    "rabbitmq",
+    {
+        ...tierArgs,
+        image: config.rabbitmq.image,
+        resources: config.rabbitmq.resources,
+        replicas: config.rabbitmq.replicas,
+        management: config.rabbitmq.management,
+        networkPolicy: config.networkPolicy.enabled,
+        nodeCidrs: config.networkPolicy.nodeCidrs,
+    },
+    tierOptions,
+);
+
+const storage = config.storage;
+const mongodb =
+    storage.kind === "external"
+        ? undefined
+        : new MongoDb(
+              "mongodb",
+              {
+                  ...tierArgs,
+                  image: config.mongodb.image,
+                  resources: config.mongodb.resources,
+                  replicas: config.mongodb.replicas,
+                  storage,
+                  networkPolicy: config.networkPolicy.enabled,
+              },
+              tierOptions,
+          );
+const mongoUrl =
+    mongodb?.connectionUrl ?? pulumi.secret(storage.kind === "external" ? storage.url : "");
+
+const superservice = new Superservice(
+    "superservice",
+    {
+        ...tierArgs,
+        mongoUrl,
+        image: config.bootstrap.image,
+        resources: config.bootstrap.resources,
+        keyGeneration: config.superservice.keyGeneration,
+    },
+    tierOptions,
+);
+
+const licodeConfig = new LicodeConfig(
+    "licode-config",
+    {
+        namespace: namespace.metadata.name,
+        labels: partOf,
+        settings: config,
+        rabbitUrl: rabbitmq.amqpUrl,
+        mongoUrl,
+        superserviceId: superservice.id,
+        superserviceKey: superservice.key,
+    },
+    tierOptions,
+);
+const configMount = licodeConfig.mount();
+
+const nuve = new Nuve(
+    "nuve",
+    {
+        ...tierArgs,
+        image: config.nuve.image,
+        resources: config.nuve.resources,
+        replicas: config.nuve.replicas,
+        config: configMount,
+        ingress: config.ingress,
+        initResources: config.bootstrap.resources,
+        dependencies: [
+            { host: rabbitmq.host, port: rabbitmq.port },
+            ...(mongodb === undefined ? [] : [{ host: mongodb.host, port: mongodb.port }]),
+        ],
+    },
+    tierOptions,
+);
+
+new ErizoController(
+    "erizo-controller",
+    {
+        ...tierArgs,
+        image: config.erizoController.image,
+        resources: config.erizoController.resources,
+        replicas: config.erizoController.replicas,
+        config: configMount,
+        nodeSelector: config.erizoController.nodeSelector,
+        publicAddress: config.publicAddress,
+        port: config.erizoController.port,
+        gracePeriodSeconds: config.erizoController.gracePeriodSeconds,
+        maxSurge: config.erizoController.maxSurge,
+        maxUnavailable: config.erizoController.maxUnavailable,
+    },
+    tierOptions,
+);
+
+new ErizoAgent(
+    "erizo-agent",
+    {
+        ...tierArgs,
+        image: config.erizoAgent.image,
+        resources: config.erizoAgent.resources,
+        config: configMount,
+        pools: config.media.pools,
+        publicAddress: config.publicAddress,
+        gracePeriodSeconds: config.media.gracePeriodSeconds,
+        maxUnavailable: config.media.maxUnavailable,
+    },
+    tierOptions,
+);
+
+export const namespaceName = namespace.metadata.name;
+export const nuveUrl = nuve.url;
+export const nuveNodePort = nuve.nodePort;
+export const nuveServiceUrl = pulumi.interpolate`http://${nuve.serviceName}.${namespace.metadata.name}.svc:3000/`;
+export const superserviceId = superservice.id;
+export const superserviceKey = superservice.key;
+export const mediaPools = config.media.pools.map((pool) => ({
+    name: pool.name,
+    nodeSelector: pool.nodeSelector,
+    udpPortRange: `${pool.portRange.min}-${pool.portRange.max}`,
+}));
