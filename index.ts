@@ -24,9 +24,9 @@ const namespace = new k8s.core.v1.Namespace(
             labels: {
                 ...partOf,
                 // ErizoController and ErizoAgent need the host network, which only the privileged
-                // level admits; warnings and audit at baseline flag any other pod that goes further.
+                // level admits. Auditing at baseline records any pod that goes further; a warn label
+                // would print a warning for every expected host-network pod on each deployment.
                 "pod-security.kubernetes.io/enforce": "privileged",
-                "pod-security.kubernetes.io/warn": "baseline",
                 "pod-security.kubernetes.io/audit": "baseline",
             },
         },

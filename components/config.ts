@@ -388,7 +388,7 @@ export const configSchema = z.strictObject({
             keyGeneration: z.number().int().min(1).default(1),
         })
         .default({ keyGeneration: 1 }),
-    networkPolicy: networkPolicy.default({ enabled: true, nodeCidrs: [] }),
+    networkPolicy: networkPolicy.prefault({}),
 });
 
 /** The raw, unparsed form of the config, as read from the stack. */

@@ -1,0 +1,300 @@
+/**
+ * Runs the real program (index.ts) under Pulumi mocks with a given stack config and returns every
+ * resource it registered. Each run re-imports the program, so one mocha process can run many configs.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+
+/** Resource options the tests inspect. */
+interface RecordedOptions {
+    readonly protect: boolean;
+    readonly retainOnDelete: boolean;
+}
+
+/** One resource the program registered. */
+export interface StackResource {
+    readonly type: string;
+    readonly name: string;
+    readonly urn: string;
+    /** The inputs, with secrets unwrapped to plain values. */
+    readonly props: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    readonly protect: boolean;
+    readonly retainOnDelete: boolean;
+}
+
+/** What a run produced. */
+export interface ProgramRun {
+    readonly resources: StackResource[];
+    /** Stack outputs, resolved. */
+    readonly outputs: Record<string, unknown>;
+    /** Names of the stack outputs that are secrets. */
+    readonly secretOutputs: string[];
+}
+
+/** Thrown when the program fails; says how many resources it had registered by then. */
+export class ProgramError extends Error {
+    constructor(
+        public readonly cause: Error,
+        public readonly registered: number,
+    ) {
+        super(cause.message);
+        this.name = "ProgramError";
+    }
+}
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const PROJECT = "licode";
+
+/** Reads `config:` of Pulumi.<stack>.yaml as `licode:` keys to values. */
+export function stackConfig(stack: string): Record<string, unknown> {
+    const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
+    return parseStackYaml(fs.readFileSync(file, "utf8"));
+}
+
+/** Deterministic stand-ins for generated secrets, so tests can look for them in the manifests. */
+export function mockSecret(name: string, length = 32): string {
+    return createHash("sha256").update(name).digest("hex").slice(0, length);
+}
+
+function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    switch (type) {
+        case "random:index/randomPassword:RandomPassword":
+            return { ...inputs, result: mockSecret(`password:${name}:${JSON.stringify(inputs.keepers ?? {})}`) };
+        case "random:index/randomId:RandomId":
+            return { ...inputs, hex: mockSecret(`id:${name}`, 2 * inputs.byteLength) };
+        default:
+            break;
+    }
+    if (type.startsWith("kubernetes:") && inputs.metadata !== undefined) {
+        // The provider autonames objects without a name: the logical name plus a suffix.
+        const metadata = { ...inputs.metadata, name: inputs.metadata.name ?? `${name}-${mockSecret(name, 8)}` };
+        return { ...inputs, metadata };
+    }
+    return inputs;
+}
+
+const runs = new Map<string, Promise<ProgramRun>>();
+
+/**
+ * Runs index.ts with the given `licode:` config (keys without the prefix) as stack `stack`. The
+ * program is deterministic under these mocks, so identical runs are computed once per process.
+ */
+export function runProgram(stack: string, config: Record<string, unknown>): Promise<ProgramRun> {
+    const key = JSON.stringify([stack, config]);
+    let run = runs.get(key);
+    if (run === undefined) {
+        // Runs share the global Pulumi runtime, so each starts after the previous one settles.
+        run = queue.then(() => runOnce(stack, config));
+        queue = run.catch(() => undefined);
+        runs.set(key, run);
+    }
+    return run;
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+
+async function runOnce(stack: string, config: Record<string, unknown>): Promise<ProgramRun> {
+    const created: { type: string; name: string; urn: string; inputs: Record<string, any> }[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const options = new Map<string, RecordedOptions>();
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args: pulumi.runtime.MockResourceArgs) => {
+                const state = mockState(args.type, args.name, args.inputs);
+                created.push({ type: args.type, name: args.name, urn: "", inputs: state });
+                return { id: `${args.name}-id`, state };
+            },
+            call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
+        },
+        PROJECT,
+        stack,
+        false,
+    );
+    // The mock monitor does not pass resource options to newResource; record them on the way in.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const settings = require("@pulumi/pulumi/runtime/settings");
+    const monitor = settings.getMonitor();
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+        options.set(`${req.getType()}::${req.getName()}`, {
+            protect: req.getProtect() === true,
+            retainOnDelete: req.getRetainondelete() === true,
+        });
+        return register(req, callback);
+    };
+
+    const values: Record<string, string> = {};
+    for (const [key, value] of Object.entries(config)) {
+        values[`${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    pulumi.runtime.setAllConfig(values);
+
+    for (const cached of Object.keys(require.cache)) {
+        if (cached.startsWith(ROOT) && !cached.includes("node_modules") && !cached.includes(`${path.sep}test${path.sep}`)) {
+            delete require.cache[cached];
+        }
+    }
+    let program: Record<string, unknown>;
+    try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        program = require(path.join(ROOT, "index.ts"));
+    } catch (error) {
+        await settings.waitForRPCs();
+        throw new ProgramError(error as Error, created.length);
+    }
+    const outputs: Record<string, unknown> = {};
+    const secretOutputs: string[] = [];
+    for (const [key, value] of Object.entries(program)) {
+        outputs[key] = await settle(value);
+        if (pulumi.Output.isInstance(value) && (await (value as unknown as { isSecret: Promise<boolean> }).isSecret)) {
+            secretOutputs.push(key);
+        }
+    }
+    await settings.waitForRPCs();
+    const registered: Map<string, { urn: string }> = monitor.getRegisteredResources();
+    const urns = [...registered.keys()];
+    return {
+        outputs,
+        secretOutputs,
+        resources: created.map((resource) => {
+            const urn = urns.find((u) => u.endsWith(`::${resource.type}::${resource.name}`) || u.endsWith(`$${resource.type}::${resource.name}`)) ?? "";
+            const recorded = options.get(`${resource.type}::${resource.name}`);
+            return {
+                type: resource.type,
+                name: resource.name,
+                urn,
+                props: unwrapSecrets(resource.inputs),
+                protect: recorded?.protect ?? false,
+                retainOnDelete: recorded?.retainOnDelete ?? false,
+            };
+        }),
+    };
+}
+
+/** Resolves an Output (or plain value, or array of them) to its value. */
+export function settle(value: unknown): Promise<unknown> {
+    if (pulumi.Output.isInstance(value)) {
+        return new Promise((resolve) => (value as pulumi.Output<unknown>).apply(resolve));
+    }
+    if (Array.isArray(value)) {
+        return Promise.all(value.map(settle));
+    }
+    return Promise.resolve(value);
+}
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+function unwrapSecrets(value: any): any { // eslint-disable-line @typescript-eslint/no-explicit-any
+    if (Array.isArray(value)) {
+        return value.map(unwrapSecrets);
+    }
+    if (value !== null && typeof value === "object") {
+        if (value[SECRET_SIG] !== undefined && "value" in value) {
+            return unwrapSecrets(value.value);
+        }
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+    }
+    return value;
+}
+
+/**
+ * A reader for the small YAML subset of our stack files: nested maps, lists of maps or scalars,
+ * flow maps `{ a: 1 }` and quoted or plain scalars. It keeps the test suite free of a YAML
+ * dependency the program itself does not need.
+ */
+export function parseStackYaml(text: string): Record<string, unknown> {
+    const lines = text
+        .split("\n")
+        .map((line) => line.replace(/\s+#.*$/, "").replace(/^#.*$/, ""))
+        .filter((line) => line.trim() !== "");
+    const [root] = parseBlock(lines, 0, 0);
+    const config = (root as Record<string, unknown>).config as Record<string, unknown>;
+    const result: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(config)) {
+        result[key.replace(/^licode:/, "")] = value;
+    }
+    return result;
+}
+
+function indentOf(line: string): number {
+    return line.length - line.trimStart().length;
+}
+
+function parseBlock(lines: string[], start: number, indent: number): [unknown, number] {
+    if (lines[start]?.trimStart().startsWith("- ")) {
+        const list: unknown[] = [];
+        let index = start;
+        while (index < lines.length && indentOf(lines[index]) === indent && lines[index].trimStart().startsWith("- ")) {
+            const rest = lines[index].trimStart().slice(2);
+            if (/^[^"'{[][^:]*:(\s|$)/.test(rest)) {
+                // A map item: reparse its first line at the item's inner indent.
+                const inner = indent + 2;
+                const itemLines = [" ".repeat(inner) + rest];
+                let next = index + 1;
+                while (next < lines.length && indentOf(lines[next]) >= inner) {
+                    itemLines.push(lines[next]);
+                    next++;
+                }
+                list.push(parseBlock(itemLines, 0, inner)[0]);
+                index = next;
+            } else {
+                list.push(parseScalar(rest));
+                index++;
+            }
+        }
+        return [list, index];
+    }
+    const map: Record<string, unknown> = {};
+    let index = start;
+    while (index < lines.length && indentOf(lines[index]) === indent) {
+        const line = lines[index].trim();
+        const colon = line.search(/:(\s|$)/);
+        const key = unquote(line.slice(0, colon));
+        const rest = line.slice(colon + 1).trim();
+        if (rest === "") {
+            const childIndent = index + 1 < lines.length ? indentOf(lines[index + 1]) : indent;
+            const [child, next] = parseBlock(lines, index + 1, childIndent);
+            map[key] = child;
+            index = next;
+        } else {
+            map[key] = parseScalar(rest);
+            index++;
+        }
+    }
+    return [map, index];
+}
+
+function parseScalar(text: string): unknown {
+    const trimmed = text.trim();
+    if (trimmed.startsWith("{") && trimmed.endsWith("}")) {
+        const body = trimmed.slice(1, -1).trim();
+        const result: Record<string, unknown> = {};
+        if (body === "") {
+            return result;
+        }
+        for (const part of body.split(",")) {
+            const colon = part.indexOf(":");
+            result[unquote(part.slice(0, colon).trim())] = parseScalar(part.slice(colon + 1));
+        }
+        return result;
+    }
+    if (trimmed.startsWith("[") && trimmed.endsWith("]")) {
+        const body = trimmed.slice(1, -1).trim();
+        return body === "" ? [] : body.split(",").map(parseScalar);
+    }
+    if (/^".*"$|^'.*'$/.test(trimmed)) {
+        return unquote(trimmed);
+    }
+    if (trimmed === "true" || trimmed === "false") {
+        return trimmed === "true";
+    }
+    if (/^-?\d+(\.\d+)?$/.test(trimmed)) {
+        return Number(trimmed);
+    }
+    return trimmed;
+}
+
+function unquote(text: string): string {
+    return /^".*"$|^'.*'$/.test(text) ? text.slice(1, -1) : text;
+}

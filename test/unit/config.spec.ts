@@ -1,0 +1,251 @@
+import * as assert from "assert";
+import { ConfigError, ConfigProblem, DEFAULT_RESOURCES, parseConfig } from "../../components/config";
+
+const VALID = { networkPolicy: { enabled: false } };
+
+function problems(raw: Record<string, unknown>): readonly ConfigProblem[] {
+    try {
+        parseConfig(raw);
+    } catch (error) {
+        assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
+        return error.problems;
+    }
+    assert.fail("the config was accepted");
+}
+
+function onlyProblem(raw: Record<string, unknown>): ConfigProblem {
+    const found = problems(raw);
+    assert.strictEqual(found.length, 1, `expected one problem, got ${JSON.stringify(found, null, 1)}`);
+    return found[0];
+}
+
+describe("parseConfig", () => {
+    it("applies the documented defaults to an almost empty config", () => {
+        const config = parseConfig(VALID);
+        assert.strictEqual(config.namespace, "licode");
+        assert.deepStrictEqual(config.ingress, { mode: "nodePort" });
+        assert.deepStrictEqual(config.publicAddress, { from: "interface", interface: "eth0" });
+        assert.deepStrictEqual(config.media.pools, [
+            { name: "default", nodeSelector: { "licode.io/media": "true" }, portRange: { min: 40000, max: 40999 } },
+        ]);
+        assert.strictEqual(config.media.gracePeriodSeconds, 1800);
+        assert.strictEqual(config.erizoController.gracePeriodSeconds, 1800);
+        assert.deepStrictEqual(config.nuve.resources, DEFAULT_RESOURCES.nuve);
+        assert.strictEqual(config.nuve.image.repository, "lynckia/licode");
+        assert.strictEqual(config.mongodb.image.repository, "mongo");
+    });
+
+    it("applies the NFS defaults of the seed: /nfs_mongodb/mongodb, 10Gi, Retain", () => {
+        const config = parseConfig({ ...VALID, storage: { kind: "nfs", server: "10.1.2.3" } });
+        assert.deepStrictEqual(config.storage, {
+            kind: "nfs",
+            server: "10.1.2.3",
+            path: "/nfs_mongodb/mongodb",
+            size: "10Gi",
+            reclaimPolicy: "Retain",
+            dataProtection: "none",
+        });
+    });
+
+    it("merges a partial resources override with the tier's defaults", () => {
+        const config = parseConfig({ ...VALID, nuve: { resources: { limits: { memory: "1Gi" } } } });
+        assert.deepStrictEqual(config.nuve.resources.limits, { cpu: "500m", memory: "1Gi" });
+        assert.deepStrictEqual(config.nuve.resources.requests, DEFAULT_RESOURCES.nuve.requests);
+    });
+
+    it("keeps 0 replicas instead of replacing it with the default", () => {
+        assert.strictEqual(parseConfig({ ...VALID, nuve: { replicas: 0 } }).nuve.replicas, 0);
+    });
+
+    it("lets a digest pin an image without the default tag", () => {
+        const digest = `sha256:${"a".repeat(64)}`;
+        const image = parseConfig({ ...VALID, nuve: { image: { digest } } }).nuve.image;
+        assert.strictEqual(image.digest, digest);
+        assert.strictEqual(image.tag, undefined);
+    });
+
+    const cases: { name: string; raw: Record<string, unknown>; key: string; value: unknown; says: RegExp }[] = [
+        {
+            name: "a namespace that is not a DNS-1123 label",
+            raw: { namespace: "Licode_Prod" },
+            key: "licode:namespace",
+            value: "Licode_Prod",
+            says: /DNS-1123 label/,
+        },
+        {
+            name: "an unknown ingress mode",
+            raw: { ingress: { mode: "loadBalancer" } },
+            key: "licode:ingress.mode",
+            value: "loadBalancer",
+            says: /"nodePort" or "ingress"/,
+        },
+        {
+            name: "ingress mode without a host",
+            raw: { ingress: { mode: "ingress", className: "nginx" } },
+            key: "licode:ingress.host",
+            value: undefined,
+            says: /required/,
+        },
+        {
+            name: "NFS without a server",
+            raw: { storage: { kind: "nfs", path: "/exports/mongo" } },
+            key: "licode:storage.server",
+            value: undefined,
+            says: /required/,
+        },
+        {
+            name: "NFS with a relative path",
+            raw: { storage: { kind: "nfs", server: "nfs.local", path: "exports/mongo" } },
+            key: "licode:storage.path",
+            value: "exports/mongo",
+            says: /absolute path/,
+        },
+        {
+            name: "a reversed port range",
+            raw: { media: { portRange: { min: 41000, max: 40000 } } },
+            key: "licode:media.portRange",
+            value: { min: 41000, max: 40000 },
+            says: /reversed.*swap/,
+        },
+        {
+            name: "a port range starting below 1024",
+            raw: { media: { portRange: { min: 500, max: 2000 } } },
+            key: "licode:media.portRange.min",
+            value: 500,
+            says: /1024-65535/,
+        },
+        {
+            name: "a port range ending above 65535",
+            raw: { media: { portRange: { min: 60000, max: 70000 } } },
+            key: "licode:media.portRange.max",
+            value: 70000,
+            says: /1024-65535/,
+        },
+        {
+            name: "a port range inside the NodePort range",
+            raw: { media: { portRange: { min: 30000, max: 30100 } } },
+            key: "licode:media.portRange",
+            value: { min: 30000, max: 30100 },
+            says: /NodePort range/,
+        },
+        {
+            name: "a media pool overlapping another",
+            raw: {
+                media: {
+                    pools: [
+                        { name: "a", nodeSelector: { pool: "a" }, portRange: { min: 40000, max: 40999 } },
+                        { name: "b", nodeSelector: { pool: "b" }, portRange: { min: 40500, max: 41500 } },
+                    ],
+                },
+            },
+            key: "licode:media.pools[1].portRange",
+            value: { min: 40500, max: 41500 },
+            says: /overlaps media\.pools\[0\]/,
+        },
+        {
+            name: "negative replicas",
+            raw: { nuve: { replicas: -1 } },
+            key: "licode:nuve.replicas",
+            value: -1,
+            says: /cannot be negative/,
+        },
+        {
+            name: "a malformed quantity",
+            raw: { erizoAgent: { resources: { requests: { memory: "2 gigs" } } } },
+            key: "licode:erizoAgent.resources.requests.memory",
+            value: "2 gigs",
+            says: /not a Kubernetes quantity/,
+        },
+        {
+            name: "a limit below its request",
+            raw: { mongodb: { resources: { requests: { memory: "2Gi" }, limits: { memory: "1Gi" } } } },
+            key: "licode:mongodb.resources.limits.memory",
+            value: "1Gi",
+            says: /below the request/,
+        },
+        {
+            name: "a limit below the default request",
+            raw: { rabbitmq: { resources: { limits: { cpu: "100m" } } } },
+            key: "licode:rabbitmq.resources.limits.cpu",
+            value: "100m",
+            says: /below the request 250m/,
+        },
+        {
+            name: "a missing image repository",
+            raw: { nuve: { image: { repository: "" } } },
+            key: "licode:nuve.image.repository",
+            value: "",
+            says: /must not be empty/,
+        },
+        {
+            name: "an image tag that is not a tag",
+            raw: { erizoController: { image: { tag: "" } } },
+            key: "licode:erizoController.image.tag",
+            value: "",
+            says: /image tag/,
+        },
+        {
+            name: "a misspelt key",
+            raw: { ingres: { mode: "nodePort" } },
+            key: "licode:ingres",
+            value: { mode: "nodePort" },
+            says: /unknown key/,
+        },
+        {
+            name: "a second MongoDB member",
+            raw: { mongodb: { replicas: 3 } },
+            key: "licode:mongodb.replicas",
+            value: 3,
+            says: /single member/,
+        },
+        {
+            name: "a rollout that can never start",
+            raw: { erizoController: { maxSurge: 0, maxUnavailable: 0 } },
+            key: "licode:erizoController.maxSurge",
+            value: 0,
+            says: /cannot both be 0/,
+        },
+    ];
+    for (const testCase of cases) {
+        it(`rejects ${testCase.name}, naming the key, the value and the fix`, () => {
+            const problem = onlyProblem({ ...VALID, ...testCase.raw });
+            assert.strictEqual(problem.key, testCase.key);
+            assert.deepStrictEqual(problem.value, testCase.value);
+            assert.match(problem.message, testCase.says);
+        });
+    }
+
+    it("requires node CIDRs when NetworkPolicies are on, because EC and EA use the host network", () => {
+        const problem = onlyProblem({});
+        assert.strictEqual(problem.key, "licode:networkPolicy.nodeCidrs");
+        assert.match(problem.message, /host network/);
+    });
+
+    it("lists every problem at once, in one error message", () => {
+        const raw = {
+            ...VALID,
+            namespace: "Bad",
+            ingress: { mode: "ingress", className: "nginx" },
+            storage: { kind: "nfs", path: "relative" },
+            nuve: { replicas: -2 },
+            media: { portRange: { min: 45000, max: 44000 } },
+        };
+        const found = problems(raw).map((p) => p.key);
+        assert.deepStrictEqual(
+            [...found].sort(),
+            [
+                "licode:ingress.host",
+                "licode:media.portRange",
+                "licode:namespace",
+                "licode:nuve.replicas",
+                "licode:storage.path",
+                "licode:storage.server",
+            ],
+        );
+        assert.throws(() => parseConfig(raw), (error: Error) => {
+            assert.match(error.message, /has 6 problems; nothing was deployed/);
+            assert.match(error.message, /licode:namespace: .* \(got "Bad"\)/);
+            return true;
+        });
+    });
+});
