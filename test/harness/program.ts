@@ -2,6 +2,7 @@
  * Runs the real program (index.ts) under Pulumi mocks with a given stack config and returns every
  * resource it registered. Each run re-imports the program, so one mocha process can run many configs.
  */
+/* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped JSON here */
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import * as fs from "fs";
@@ -19,7 +20,7 @@ export interface StackResource {
     readonly name: string;
     readonly urn: string;
     /** The inputs, with secrets unwrapped to plain values. */
-    readonly props: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    readonly props: Record<string, any>;
     readonly protect: boolean;
     readonly retainOnDelete: boolean;
 }
@@ -58,10 +59,13 @@ export function mockSecret(name: string, length = 32): string {
     return createHash("sha256").update(name).digest("hex").slice(0, length);
 }
 
-function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
     switch (type) {
         case "random:index/randomPassword:RandomPassword":
-            return { ...inputs, result: mockSecret(`password:${name}:${JSON.stringify(inputs.keepers ?? {})}`) };
+            return {
+                ...inputs,
+                result: mockSecret(`password:${name}:${JSON.stringify(inputs.keepers ?? {})}`),
+            };
         case "random:index/randomId:RandomId":
             return { ...inputs, hex: mockSecret(`id:${name}`, 2 * inputs.byteLength) };
         default:
@@ -69,7 +73,10 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
     }
     if (type.startsWith("kubernetes:") && inputs.metadata !== undefined) {
         // The provider autonames objects without a name: the logical name plus a suffix.
-        const metadata = { ...inputs.metadata, name: inputs.metadata.name ?? `${name}-${mockSecret(name, 8)}` };
+        const metadata = {
+            ...inputs.metadata,
+            name: inputs.metadata.name ?? `${name}-${mockSecret(name, 8)}`,
+        };
         return { ...inputs, metadata };
     }
     return inputs;
@@ -96,7 +103,7 @@ export function runProgram(stack: string, config: Record<string, unknown>): Prom
 let queue: Promise<unknown> = Promise.resolve();
 
 async function runOnce(stack: string, config: Record<string, unknown>): Promise<ProgramRun> {
-    const created: { type: string; name: string; urn: string; inputs: Record<string, any> }[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const created: { type: string; name: string; urn: string; inputs: Record<string, any> }[] = [];
     const options = new Map<string, RecordedOptions>();
     await pulumi.runtime.setMocks(
         {
@@ -116,7 +123,7 @@ async function runOnce(stack: string, config: Record<string, unknown>): Promise<
     const settings = require("@pulumi/pulumi/runtime/settings");
     const monitor = settings.getMonitor();
     const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    monitor.registerResource = (req: any, callback: any) => {
         options.set(`${req.getType()}::${req.getName()}`, {
             protect: req.getProtect() === true,
             retainOnDelete: req.getRetainondelete() === true,
@@ -131,7 +138,11 @@ async function runOnce(stack: string, config: Record<string, unknown>): Promise<
     pulumi.runtime.setAllConfig(values);
 
     for (const cached of Object.keys(require.cache)) {
-        if (cached.startsWith(ROOT) && !cached.includes("node_modules") && !cached.includes(`${path.sep}test${path.sep}`)) {
+        if (
+            cached.startsWith(ROOT) &&
+            !cached.includes("node_modules") &&
+            !cached.includes(`${path.sep}test${path.sep}`)
+        ) {
             delete require.cache[cached];
         }
     }
@@ -147,7 +158,10 @@ async function runOnce(stack: string, config: Record<string, unknown>): Promise<
     const secretOutputs: string[] = [];
     for (const [key, value] of Object.entries(program)) {
         outputs[key] = await settle(value);
-        if (pulumi.Output.isInstance(value) && (await (value as unknown as { isSecret: Promise<boolean> }).isSecret)) {
+        if (
+            pulumi.Output.isInstance(value) &&
+            (await (value as unknown as { isSecret: Promise<boolean> }).isSecret)
+        ) {
             secretOutputs.push(key);
         }
     }
@@ -158,7 +172,12 @@ async function runOnce(stack: string, config: Record<string, unknown>): Promise<
         outputs,
         secretOutputs,
         resources: created.map((resource) => {
-            const urn = urns.find((u) => u.endsWith(`::${resource.type}::${resource.name}`) || u.endsWith(`$${resource.type}::${resource.name}`)) ?? "";
+            const urn =
+                urns.find(
+                    (u) =>
+                        u.endsWith(`::${resource.type}::${resource.name}`) ||
+                        u.endsWith(`$${resource.type}::${resource.name}`),
+                ) ?? "";
             const recorded = options.get(`${resource.type}::${resource.name}`);
             return {
                 type: resource.type,
@@ -185,7 +204,7 @@ export function settle(value: unknown): Promise<unknown> {
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
-function unwrapSecrets(value: any): any { // eslint-disable-line @typescript-eslint/no-explicit-any
+function unwrapSecrets(value: any): any {
     if (Array.isArray(value)) {
         return value.map(unwrapSecrets);
     }
@@ -225,7 +244,11 @@ function parseBlock(lines: string[], start: number, indent: number): [unknown, n
     if (lines[start]?.trimStart().startsWith("- ")) {
         const list: unknown[] = [];
         let index = start;
-        while (index < lines.length && indentOf(lines[index]) === indent && lines[index].trimStart().startsWith("- ")) {
+        while (
+            index < lines.length &&
+            indentOf(lines[index]) === indent &&
+            lines[index].trimStart().startsWith("- ")
+        ) {
             const rest = lines[index].trimStart().slice(2);
             if (/^[^"'{[][^:]*:(\s|$)/.test(rest)) {
                 // A map item: reparse its first line at the item's inner indent.

@@ -1,5 +1,10 @@
 import * as assert from "assert";
-import { ConfigError, ConfigProblem, DEFAULT_RESOURCES, parseConfig } from "../../components/config";
+import {
+    ConfigError,
+    ConfigProblem,
+    DEFAULT_RESOURCES,
+    parseConfig,
+} from "../../components/config";
 
 const VALID = { networkPolicy: { enabled: false } };
 
@@ -15,7 +20,11 @@ function problems(raw: Record<string, unknown>): readonly ConfigProblem[] {
 
 function onlyProblem(raw: Record<string, unknown>): ConfigProblem {
     const found = problems(raw);
-    assert.strictEqual(found.length, 1, `expected one problem, got ${JSON.stringify(found, null, 1)}`);
+    assert.strictEqual(
+        found.length,
+        1,
+        `expected one problem, got ${JSON.stringify(found, null, 1)}`,
+    );
     return found[0];
 }
 
@@ -26,7 +35,11 @@ describe("parseConfig", () => {
         assert.deepStrictEqual(config.ingress, { mode: "nodePort" });
         assert.deepStrictEqual(config.publicAddress, { from: "interface", interface: "eth0" });
         assert.deepStrictEqual(config.media.pools, [
-            { name: "default", nodeSelector: { "licode.io/media": "true" }, portRange: { min: 40000, max: 40999 } },
+            {
+                name: "default",
+                nodeSelector: { "licode.io/media": "true" },
+                portRange: { min: 40000, max: 40999 },
+            },
         ]);
         assert.strictEqual(config.media.gracePeriodSeconds, 1800);
         assert.strictEqual(config.erizoController.gracePeriodSeconds, 1800);
@@ -48,7 +61,10 @@ describe("parseConfig", () => {
     });
 
     it("merges a partial resources override with the tier's defaults", () => {
-        const config = parseConfig({ ...VALID, nuve: { resources: { limits: { memory: "1Gi" } } } });
+        const config = parseConfig({
+            ...VALID,
+            nuve: { resources: { limits: { memory: "1Gi" } } },
+        });
         assert.deepStrictEqual(config.nuve.resources.limits, { cpu: "500m", memory: "1Gi" });
         assert.deepStrictEqual(config.nuve.resources.requests, DEFAULT_RESOURCES.nuve.requests);
     });
@@ -64,7 +80,13 @@ describe("parseConfig", () => {
         assert.strictEqual(image.tag, undefined);
     });
 
-    const cases: { name: string; raw: Record<string, unknown>; key: string; value: unknown; says: RegExp }[] = [
+    const cases: {
+        name: string;
+        raw: Record<string, unknown>;
+        key: string;
+        value: unknown;
+        says: RegExp;
+    }[] = [
         {
             name: "a namespace that is not a DNS-1123 label",
             raw: { namespace: "Licode_Prod" },
@@ -133,8 +155,16 @@ describe("parseConfig", () => {
             raw: {
                 media: {
                     pools: [
-                        { name: "a", nodeSelector: { pool: "a" }, portRange: { min: 40000, max: 40999 } },
-                        { name: "b", nodeSelector: { pool: "b" }, portRange: { min: 40500, max: 41500 } },
+                        {
+                            name: "a",
+                            nodeSelector: { pool: "a" },
+                            portRange: { min: 40000, max: 40999 },
+                        },
+                        {
+                            name: "b",
+                            nodeSelector: { pool: "b" },
+                            portRange: { min: 40500, max: 41500 },
+                        },
                     ],
                 },
             },
@@ -158,7 +188,9 @@ describe("parseConfig", () => {
         },
         {
             name: "a limit below its request",
-            raw: { mongodb: { resources: { requests: { memory: "2Gi" }, limits: { memory: "1Gi" } } } },
+            raw: {
+                mongodb: { resources: { requests: { memory: "2Gi" }, limits: { memory: "1Gi" } } },
+            },
             key: "licode:mongodb.resources.limits.memory",
             value: "1Gi",
             says: /below the request/,
@@ -231,21 +263,21 @@ describe("parseConfig", () => {
             media: { portRange: { min: 45000, max: 44000 } },
         };
         const found = problems(raw).map((p) => p.key);
-        assert.deepStrictEqual(
-            [...found].sort(),
-            [
-                "licode:ingress.host",
-                "licode:media.portRange",
-                "licode:namespace",
-                "licode:nuve.replicas",
-                "licode:storage.path",
-                "licode:storage.server",
-            ],
+        assert.deepStrictEqual([...found].sort(), [
+            "licode:ingress.host",
+            "licode:media.portRange",
+            "licode:namespace",
+            "licode:nuve.replicas",
+            "licode:storage.path",
+            "licode:storage.server",
+        ]);
+        assert.throws(
+            () => parseConfig(raw),
+            (error: Error) => {
+                assert.match(error.message, /has 6 problems; nothing was deployed/);
+                assert.match(error.message, /licode:namespace: .* \(got "Bad"\)/);
+                return true;
+            },
         );
-        assert.throws(() => parseConfig(raw), (error: Error) => {
-            assert.match(error.message, /has 6 problems; nothing was deployed/);
-            assert.match(error.message, /licode:namespace: .* \(got "Bad"\)/);
-            return true;
-        });
     });
 });

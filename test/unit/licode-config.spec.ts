@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped JSON here */
 import * as assert from "assert";
 import * as vm from "vm";
 import { parseConfig } from "../../components/config";
@@ -12,8 +13,8 @@ const VALUES = {
 };
 
 /** Loads the rendered file the way the tiers do: as a CommonJS module. */
-function load(text: string): Record<string, any> { // eslint-disable-line @typescript-eslint/no-explicit-any
-    const module = { exports: {} as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+function load(text: string): Record<string, any> {
+    const module = { exports: {} as Record<string, any> };
     vm.runInNewContext(text, { module });
     return module.exports;
 }
@@ -54,10 +55,21 @@ describe("renderLicodeConfig", () => {
     it("keeps hostile values as data, never as code", () => {
         const parsed = parseConfig({
             ...base,
-            iceServers: [{ urls: "turn:t.example.com", username: "u", credential: '"; throw new Error("x"); "' }],
+            iceServers: [
+                {
+                    urls: "turn:t.example.com",
+                    username: "u",
+                    credential: '"; throw new Error("x"); "',
+                },
+            ],
         });
-        const config = load(renderLicodeConfig(parsed, { ...VALUES, superserviceKey: "'\n}; throw 1; //" }));
-        assert.strictEqual(config.erizoController.iceServers[0].credential, '"; throw new Error("x"); "');
+        const config = load(
+            renderLicodeConfig(parsed, { ...VALUES, superserviceKey: "'\n}; throw 1; //" }),
+        );
+        assert.strictEqual(
+            config.erizoController.iceServers[0].credential,
+            '"; throw new Error("x"); "',
+        );
         assert.strictEqual(config.nuve.superserviceKey, "'\n}; throw 1; //");
     });
 

@@ -1,5 +1,12 @@
 import * as assert from "assert";
-import { checksum, fullname, labels, selectorLabels, truncateName, versionLabel } from "../../components/meta";
+import {
+    checksum,
+    fullname,
+    labels,
+    selectorLabels,
+    truncateName,
+    versionLabel,
+} from "../../components/meta";
 
 describe("meta", () => {
     it("names tiers licode-<tier>[-suffix]", () => {
@@ -37,7 +44,10 @@ describe("meta", () => {
     });
 
     it("sums equal data equally, whatever the key order, and different data differently", () => {
-        assert.strictEqual(checksum({ a: 1, b: { c: 2, d: 3 } }), checksum({ b: { d: 3, c: 2 }, a: 1 }));
+        assert.strictEqual(
+            checksum({ a: 1, b: { c: 2, d: 3 } }),
+            checksum({ b: { d: 3, c: 2 }, a: 1 }),
+        );
         assert.notStrictEqual(checksum({ a: 1 }), checksum({ a: 2 }));
         assert.match(checksum("x"), /^[0-9a-f]{64}$/);
     });

@@ -20,7 +20,10 @@ function run(command: string[]): Promise<number> {
 
 describe("pod builders", () => {
     it("pulls by digest when one is set, else by tag", () => {
-        assert.strictEqual(imageName({ repository: "r/i", tag: "v1", pullPolicy: "IfNotPresent" }), "r/i:v1");
+        assert.strictEqual(
+            imageName({ repository: "r/i", tag: "v1", pullPolicy: "IfNotPresent" }),
+            "r/i:v1",
+        );
         const digest = `sha256:${"f".repeat(64)}`;
         assert.strictEqual(
             imageName({ repository: "r/i", tag: "v1", digest, pullPolicy: "IfNotPresent" }),
@@ -50,7 +53,11 @@ describe("pod builders", () => {
                 tier?.on("exit", (code, signal) => resolve(signal ?? code)),
             );
             assert.strictEqual(await run(signalAndWaitCommand("fakeAgent.js")), 0);
-            assert.strictEqual(await exited, 0, "the process should have drained and exited by itself");
+            assert.strictEqual(
+                await exited,
+                0,
+                "the process should have drained and exited by itself",
+            );
             assert.strictEqual(await run(processAliveCommand("fakeAgent.js")), 1);
         });
 

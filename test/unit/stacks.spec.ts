@@ -1,8 +1,14 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { ProgramError, ProgramRun, StackResource, runProgram, stackConfig } from "../harness/program";
+import {
+    ProgramError,
+    ProgramRun,
+    StackResource,
+    runProgram,
+    stackConfig,
+} from "../harness/program";
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+/* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped JSON here */
 
 const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "DaemonSet", "Job"];
 
@@ -11,7 +17,9 @@ function kindOf(resource: StackResource): string {
 }
 
 function workloads(run: ProgramRun): StackResource[] {
-    return run.resources.filter((r) => r.type.startsWith("kubernetes:") && WORKLOAD_KINDS.includes(kindOf(r)));
+    return run.resources.filter(
+        (r) => r.type.startsWith("kubernetes:") && WORKLOAD_KINDS.includes(kindOf(r)),
+    );
 }
 
 function podTemplate(resource: StackResource): any {
@@ -19,7 +27,9 @@ function podTemplate(resource: StackResource): any {
 }
 
 function find(run: ProgramRun, kind: string, name: string): StackResource {
-    const found = run.resources.find((r) => r.type.startsWith("kubernetes:") && kindOf(r) === kind && r.name === name);
+    const found = run.resources.find(
+        (r) => r.type.startsWith("kubernetes:") && kindOf(r) === kind && r.name === name,
+    );
     assert.ok(found, `no ${kind} named ${name}`);
     return found;
 }
@@ -38,7 +48,9 @@ function checksums(run: ProgramRun): Record<string, Record<string, string>> {
         workloads(run).map((w) => [
             `${kindOf(w)}/${w.name}`,
             Object.fromEntries(
-                Object.entries(podTemplate(w).metadata.annotations ?? {}).filter(([k]) => k.startsWith("checksum/")),
+                Object.entries(podTemplate(w).metadata.annotations ?? {}).filter(([k]) =>
+                    k.startsWith("checksum/"),
+                ),
             ) as Record<string, string>,
         ]),
     );
@@ -46,12 +58,22 @@ function checksums(run: ProgramRun): Record<string, Record<string, string>> {
 
 /** Which workloads' pod templates differ between two runs. */
 function changedTemplates(before: ProgramRun, after: ProgramRun): string[] {
-    const a = Object.fromEntries(workloads(before).map((w) => [`${kindOf(w)}/${w.name}`, JSON.stringify(podTemplate(w))]));
-    const b = Object.fromEntries(workloads(after).map((w) => [`${kindOf(w)}/${w.name}`, JSON.stringify(podTemplate(w))]));
-    return Object.keys(a).filter((key) => a[key] !== b[key]).sort();
+    const a = Object.fromEntries(
+        workloads(before).map((w) => [`${kindOf(w)}/${w.name}`, JSON.stringify(podTemplate(w))]),
+    );
+    const b = Object.fromEntries(
+        workloads(after).map((w) => [`${kindOf(w)}/${w.name}`, JSON.stringify(podTemplate(w))]),
+    );
+    return Object.keys(a)
+        .filter((key) => a[key] !== b[key])
+        .sort();
 }
 
-const LICODE_READERS = ["DaemonSet/erizo-agent-default", "Deployment/erizo-controller", "Deployment/nuve"];
+const LICODE_READERS = [
+    "DaemonSet/erizo-agent-default",
+    "Deployment/erizo-controller",
+    "Deployment/nuve",
+];
 
 for (const stack of ["dev", "prod"]) {
     describe(`the ${stack} stack`, () => {
@@ -67,7 +89,10 @@ for (const stack of ["dev", "prod"]) {
                     const where = `${kindOf(workload)} ${workload.name} container ${container.name}`;
                     for (const kind of ["requests", "limits"]) {
                         for (const resource of ["cpu", "memory"]) {
-                            assert.ok(container.resources?.[kind]?.[resource], `${where} has no ${kind}.${resource}`);
+                            assert.ok(
+                                container.resources?.[kind]?.[resource],
+                                `${where} has no ${kind}.${resource}`,
+                            );
                         }
                     }
                 }
@@ -79,7 +104,11 @@ for (const stack of ["dev", "prod"]) {
                 const spec = podTemplate(workload).spec;
                 for (const container of spec.initContainers ?? []) {
                     for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"]) {
-                        assert.strictEqual(container[probe], undefined, `${workload.name} init ${container.name} has a ${probe}`);
+                        assert.strictEqual(
+                            container[probe],
+                            undefined,
+                            `${workload.name} init ${container.name} has a ${probe}`,
+                        );
                     }
                 }
                 if (kindOf(workload) === "Job") {
@@ -112,17 +141,27 @@ for (const stack of ["dev", "prod"]) {
         });
 
         it("runs ErizoController and ErizoAgent on the host network with ClusterFirstWithHostNet and no Service", () => {
-            const hostTiers = [find(run, "Deployment", "erizo-controller"), ...ofKind(run, "DaemonSet")];
+            const hostTiers = [
+                find(run, "Deployment", "erizo-controller"),
+                ...ofKind(run, "DaemonSet"),
+            ];
             assert.ok(hostTiers.length >= 2);
             for (const workload of hostTiers) {
                 const spec = podTemplate(workload).spec;
                 assert.strictEqual(spec.hostNetwork, true, workload.name);
                 assert.strictEqual(spec.dnsPolicy, "ClusterFirstWithHostNet", workload.name);
                 assert.ok(spec.terminationGracePeriodSeconds > 0);
-                assert.ok(spec.containers[0].lifecycle.preStop.exec.command.join(" ").includes("kill -TERM"));
+                assert.ok(
+                    spec.containers[0].lifecycle.preStop.exec.command
+                        .join(" ")
+                        .includes("kill -TERM"),
+                );
                 for (const service of ofKind(run, "Service")) {
                     assert.ok(
-                        !matches(service.props.spec.selector, podTemplate(workload).metadata.labels),
+                        !matches(
+                            service.props.spec.selector,
+                            podTemplate(workload).metadata.labels,
+                        ),
                         `Service ${service.name} selects ${workload.name}`,
                     );
                 }
@@ -134,31 +173,58 @@ for (const stack of ["dev", "prod"]) {
 
         it("keeps ErizoControllers on separate nodes", () => {
             const spec = podTemplate(find(run, "Deployment", "erizo-controller")).spec;
-            const [term] = spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution;
+            const [term] =
+                spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution;
             assert.strictEqual(term.topologyKey, "kubernetes.io/hostname");
-            assert.ok(matches(term.labelSelector.matchLabels, podTemplate(find(run, "Deployment", "erizo-controller")).metadata.labels));
+            assert.ok(
+                matches(
+                    term.labelSelector.matchLabels,
+                    podTemplate(find(run, "Deployment", "erizo-controller")).metadata.labels,
+                ),
+            );
         });
 
         it("labels every object of the tiers and selects pods on name and instance", () => {
             for (const workload of workloads(run)) {
                 const podLabels = podTemplate(workload).metadata.labels;
                 for (const key of ["name", "instance", "component", "part-of", "version"]) {
-                    assert.ok(podLabels[`app.kubernetes.io/${key}`], `${workload.name} lacks app.kubernetes.io/${key}`);
+                    assert.ok(
+                        podLabels[`app.kubernetes.io/${key}`],
+                        `${workload.name} lacks app.kubernetes.io/${key}`,
+                    );
                 }
                 assert.strictEqual(podLabels["app.kubernetes.io/instance"], `licode-${stack}`);
                 if (kindOf(workload) === "Job") {
                     continue;
                 }
                 const selector = workload.props.spec.selector.matchLabels;
-                assert.ok(matches(selector, podLabels), `${workload.name}'s selector misses its pods`);
-                const extra = Object.keys(selector).filter(
-                    (key) => !["app.kubernetes.io/name", "app.kubernetes.io/instance", "licode.io/media-pool"].includes(key),
+                assert.ok(
+                    matches(selector, podLabels),
+                    `${workload.name}'s selector misses its pods`,
                 );
-                assert.deepStrictEqual(extra, [], `${workload.name} selects on more than name and instance`);
+                const extra = Object.keys(selector).filter(
+                    (key) =>
+                        ![
+                            "app.kubernetes.io/name",
+                            "app.kubernetes.io/instance",
+                            "licode.io/media-pool",
+                        ].includes(key),
+                );
+                assert.deepStrictEqual(
+                    extra,
+                    [],
+                    `${workload.name} selects on more than name and instance`,
+                );
             }
             for (const service of ofKind(run, "Service")) {
-                const selected = workloads(run).filter((w) => matches(service.props.spec.selector, podTemplate(w).metadata.labels));
-                assert.strictEqual(selected.length, 1, `Service ${service.name} selects ${selected.length} workloads`);
+                const selected = workloads(run).filter((w) =>
+                    matches(service.props.spec.selector, podTemplate(w).metadata.labels),
+                );
+                assert.strictEqual(
+                    selected.length,
+                    1,
+                    `Service ${service.name} selects ${selected.length} workloads`,
+                );
             }
         });
 
@@ -173,41 +239,77 @@ for (const stack of ["dev", "prod"]) {
             assert.ok(secrets.size >= 3);
             const leaks = (text: string) => [...secrets].filter((secret) => text.includes(secret));
             for (const configMap of ofKind(run, "ConfigMap")) {
-                assert.deepStrictEqual(leaks(JSON.stringify(configMap.props)), [], `ConfigMap ${configMap.name}`);
+                assert.deepStrictEqual(
+                    leaks(JSON.stringify(configMap.props)),
+                    [],
+                    `ConfigMap ${configMap.name}`,
+                );
             }
             for (const resource of run.resources.filter((r) => r.type.startsWith("kubernetes:"))) {
-                assert.deepStrictEqual(leaks(JSON.stringify(resource.props.metadata ?? {})), [], `${resource.name} metadata`);
+                assert.deepStrictEqual(
+                    leaks(JSON.stringify(resource.props.metadata ?? {})),
+                    [],
+                    `${resource.name} metadata`,
+                );
             }
             for (const workload of workloads(run)) {
                 const spec = podTemplate(workload).spec;
                 assert.deepStrictEqual(leaks(JSON.stringify(podTemplate(workload).metadata)), []);
                 for (const container of [...spec.containers, ...(spec.initContainers ?? [])]) {
                     const literals = (container.env ?? []).map((e: any) => e.value ?? "").join(" ");
-                    assert.deepStrictEqual(leaks(literals + JSON.stringify(container.command ?? [])), [], `${workload.name}/${container.name}`);
+                    assert.deepStrictEqual(
+                        leaks(literals + JSON.stringify(container.command ?? [])),
+                        [],
+                        `${workload.name}/${container.name}`,
+                    );
                 }
             }
             const configSecret = find(run, "Secret", "licode-config");
-            assert.ok(leaks(JSON.stringify(configSecret.props.stringData)).length >= 2, "the config Secret carries the credentials");
-            assert.ok(run.secretOutputs.includes("superserviceKey"), "the superservice key is exported as a secret");
+            assert.ok(
+                leaks(JSON.stringify(configSecret.props.stringData)).length >= 2,
+                "the config Secret carries the credentials",
+            );
+            assert.ok(
+                run.secretOutputs.includes("superserviceKey"),
+                "the superservice key is exported as a secret",
+            );
         });
 
         it("carries the superservice ID and key into Nuve's config and the bootstrap Job", () => {
             const id = run.outputs.superserviceId as string;
             assert.match(id, /^[0-9a-f]{24}$/);
-            const config = find(run, "Secret", "licode-config").props.stringData["licode_config.js"];
+            const config = find(run, "Secret", "licode-config").props.stringData[
+                "licode_config.js"
+            ];
             assert.ok(config.includes(`"superserviceID": "${id}"`));
-            assert.ok(config.includes(`"superserviceKey": "${run.outputs.superserviceKey as string}"`));
+            assert.ok(
+                config.includes(`"superserviceKey": "${run.outputs.superserviceKey as string}"`),
+            );
             const job = find(run, "Job", "superservice");
             const env = podTemplate(job).spec.containers[0].env.map((e: any) => e.name);
-            assert.deepStrictEqual(env.slice(0, 3), ["MONGO_URL", "SUPERSERVICE_ID", "SUPERSERVICE_KEY"]);
-            assert.match(podTemplate(job).spec.containers[0].command[2], /updateOne\([\s\S]*upsert: true/);
+            assert.deepStrictEqual(env.slice(0, 3), [
+                "MONGO_URL",
+                "SUPERSERVICE_ID",
+                "SUPERSERVICE_KEY",
+            ]);
+            assert.match(
+                podTemplate(job).spec.containers[0].command[2],
+                /updateOne\([\s\S]*upsert: true/,
+            );
         });
 
         it("mounts the config where the upstream entrypoint copies it from", () => {
-            for (const name of LICODE_READERS.filter((n) => stack === "dev" || !n.includes("default"))) {
+            for (const name of LICODE_READERS.filter(
+                (n) => stack === "dev" || !n.includes("default"),
+            )) {
                 const [kind, workloadName] = name.split("/");
-                const mounts = podTemplate(find(run, kind, workloadName)).spec.containers[0].volumeMounts;
-                assert.ok(mounts.some((m: any) => m.mountPath === "/opt/licode/scripts/licode_default.js"));
+                const mounts = podTemplate(find(run, kind, workloadName)).spec.containers[0]
+                    .volumeMounts;
+                assert.ok(
+                    mounts.some(
+                        (m: any) => m.mountPath === "/opt/licode/scripts/licode_default.js",
+                    ),
+                );
             }
         });
     });
@@ -233,18 +335,29 @@ describe("stack differences (data, not code paths)", () => {
         const ingress = find(prod, "Ingress", "nuve");
         assert.strictEqual(ingress.type, "kubernetes:networking.k8s.io/v1:Ingress");
         assert.strictEqual(ingress.props.spec.ingressClassName, "nginx");
-        assert.deepStrictEqual(ingress.props.spec.tls, [{ hosts: ["nuve.licode.example.com"], secretName: "nuve-tls" }]);
+        assert.deepStrictEqual(ingress.props.spec.tls, [
+            { hosts: ["nuve.licode.example.com"], secretName: "nuve-tls" },
+        ]);
         const path = ingress.props.spec.rules[0].http.paths[0];
-        assert.deepStrictEqual(path.backend.service, { name: "licode-nuve", port: { name: "http" } });
+        assert.deepStrictEqual(path.backend.service, {
+            name: "licode-nuve",
+            port: { name: "http" },
+        });
         assert.strictEqual(prod.outputs.nuveUrl, "https://nuve.licode.example.com/");
     });
 
     it("puts prod's MongoDB data on the seed's NFS export, bound to its claim and protected", () => {
         const volume = find(prod, "PersistentVolume", "mongodb-data");
-        assert.deepStrictEqual(volume.props.spec.nfs, { server: "192.168.94.40", path: "/nfs_mongodb/mongodb" });
+        assert.deepStrictEqual(volume.props.spec.nfs, {
+            server: "192.168.94.40",
+            path: "/nfs_mongodb/mongodb",
+        });
         assert.strictEqual(volume.props.spec.persistentVolumeReclaimPolicy, "Retain");
         assert.strictEqual(volume.props.spec.capacity.storage, "10Gi");
-        assert.deepStrictEqual(volume.props.spec.claimRef, { namespace: "licode", name: "licode-mongodb-data" });
+        assert.deepStrictEqual(volume.props.spec.claimRef, {
+            namespace: "licode",
+            name: "licode-mongodb-data",
+        });
         const claim = find(prod, "PersistentVolumeClaim", "mongodb-data");
         assert.strictEqual(claim.props.spec.volumeName, volume.props.metadata.name);
         assert.strictEqual(claim.props.spec.storageClassName, "");
@@ -257,27 +370,52 @@ describe("stack differences (data, not code paths)", () => {
     it("gives prod's stateful tiers Guaranteed QoS and leaves dev Burstable", () => {
         for (const name of ["mongodb", "rabbitmq"]) {
             const prodContainer = podTemplate(find(prod, "StatefulSet", name)).spec.containers[0];
-            assert.deepStrictEqual(prodContainer.resources.requests, prodContainer.resources.limits, `prod ${name}`);
+            assert.deepStrictEqual(
+                prodContainer.resources.requests,
+                prodContainer.resources.limits,
+                `prod ${name}`,
+            );
             const devContainer = podTemplate(find(dev, "StatefulSet", name)).spec.containers[0];
-            assert.notDeepStrictEqual(devContainer.resources.requests, devContainer.resources.limits, `dev ${name}`);
+            assert.notDeepStrictEqual(
+                devContainer.resources.requests,
+                devContainer.resources.limits,
+                `dev ${name}`,
+            );
         }
     });
 
     it("runs one ErizoAgent DaemonSet per media pool, each with its own nodes and UDP range", () => {
         const pools = ofKind(prod, "DaemonSet").map((ds) => {
             const spec = podTemplate(ds).spec;
-            const env = Object.fromEntries(spec.containers[0].env.map((e: any) => [e.name, e.value]));
-            return { name: ds.props.metadata.name, nodes: spec.nodeSelector, range: `${env.MIN_PORT}-${env.MAX_PORT}` };
+            const env = Object.fromEntries(
+                spec.containers[0].env.map((e: any) => [e.name, e.value]),
+            );
+            return {
+                name: ds.props.metadata.name,
+                nodes: spec.nodeSelector,
+                range: `${env.MIN_PORT}-${env.MAX_PORT}`,
+            };
         });
         assert.deepStrictEqual(pools, [
-            { name: "licode-erizo-agent-primary", nodes: { "licode.io/media-pool": "primary" }, range: "40000-40999" },
-            { name: "licode-erizo-agent-overflow", nodes: { "licode.io/media-pool": "overflow" }, range: "41000-41999" },
+            {
+                name: "licode-erizo-agent-primary",
+                nodes: { "licode.io/media-pool": "primary" },
+                range: "40000-40999",
+            },
+            {
+                name: "licode-erizo-agent-overflow",
+                nodes: { "licode.io/media-pool": "overflow" },
+                range: "41000-41999",
+            },
         ]);
     });
 
     it("never drops below the running ErizoControllers in prod: surge 1, unavailable 0, and a PDB", () => {
         const ec = find(prod, "Deployment", "erizo-controller");
-        assert.deepStrictEqual(ec.props.spec.strategy.rollingUpdate, { maxSurge: 1, maxUnavailable: 0 });
+        assert.deepStrictEqual(ec.props.spec.strategy.rollingUpdate, {
+            maxSurge: 1,
+            maxUnavailable: 0,
+        });
         assert.strictEqual(ec.props.spec.replicas, 2);
         assert.strictEqual(podTemplate(ec).spec.terminationGracePeriodSeconds, 1800);
         const pdb = find(prod, "PodDisruptionBudget", "erizo-controller");
@@ -294,7 +432,10 @@ describe("config changes", () => {
         assert.deepStrictEqual(changedTemplates(before, after), LICODE_READERS);
         const sums = [checksums(before), checksums(after)];
         for (const reader of LICODE_READERS) {
-            assert.notStrictEqual(sums[0][reader]["checksum/licode-config"], sums[1][reader]["checksum/licode-config"]);
+            assert.notStrictEqual(
+                sums[0][reader]["checksum/licode-config"],
+                sums[1][reader]["checksum/licode-config"],
+            );
         }
     });
 
@@ -307,7 +448,12 @@ describe("config changes", () => {
 
     it("a MongoDB sizing change rolls MongoDB only", async () => {
         const before = await runProgram("dev", base);
-        const mongodb = { resources: { requests: { cpu: "200m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } } };
+        const mongodb = {
+            resources: {
+                requests: { cpu: "200m", memory: "256Mi" },
+                limits: { cpu: "1", memory: "1Gi" },
+            },
+        };
         const after = await runProgram("dev", { ...base, mongodb });
         assert.deepStrictEqual(changedTemplates(before, after), ["StatefulSet/mongodb"]);
     });
@@ -317,20 +463,38 @@ describe("config changes", () => {
         const after = await runProgram("dev", { ...base, superservice: { keyGeneration: 2 } });
         assert.notStrictEqual(before.outputs.superserviceKey, after.outputs.superserviceKey);
         assert.strictEqual(before.outputs.superserviceId, after.outputs.superserviceId);
-        assert.deepStrictEqual(changedTemplates(before, after), ["Job/superservice", ...LICODE_READERS].sort());
+        assert.deepStrictEqual(
+            changedTemplates(before, after),
+            ["Job/superservice", ...LICODE_READERS].sort(),
+        );
     });
 });
 
 describe("external MongoDB", () => {
     it("deploys no MongoDB and points Nuve and the bootstrap at the given URL", async () => {
         const url = "mongodb://nuve:pw@mongo.example.internal:27017/nuvedb";
-        const run = await runProgram("dev", { ...stackConfig("dev"), storage: { kind: "external", url } });
-        const mongoKinds = run.resources.filter((r) => r.type === "licode:index:MongoDb" || r.name.startsWith("mongodb"));
-        assert.deepStrictEqual(mongoKinds.map((r) => r.name), []);
-        assert.ok(find(run, "Secret", "licode-config").props.stringData["licode_config.js"].includes(`"dataBaseURL": "${url}"`));
+        const run = await runProgram("dev", {
+            ...stackConfig("dev"),
+            storage: { kind: "external", url },
+        });
+        const mongoKinds = run.resources.filter(
+            (r) => r.type === "licode:index:MongoDb" || r.name.startsWith("mongodb"),
+        );
+        assert.deepStrictEqual(
+            mongoKinds.map((r) => r.name),
+            [],
+        );
+        assert.ok(
+            find(run, "Secret", "licode-config").props.stringData["licode_config.js"].includes(
+                `"dataBaseURL": "${url}"`,
+            ),
+        );
         assert.strictEqual(find(run, "Secret", "superservice").props.stringData.mongoUrl, url);
         const wait = podTemplate(find(run, "Deployment", "nuve")).spec.initContainers[0].command[2];
-        assert.ok(!wait.includes("mongodb"), "Nuve does not wait for a MongoDB that is not deployed");
+        assert.ok(
+            !wait.includes("mongodb"),
+            "Nuve does not wait for a MongoDB that is not deployed",
+        );
     });
 });
 
