@@ -20,7 +20,8 @@ export default tseslint.config(
             "no-restricted-syntax": [
                 "error",
                 {
-                    selector: "LogicalExpression[operator='||'][right.type=/Literal|ArrayExpression|ObjectExpression/]",
+                    selector:
+                        "LogicalExpression[operator='||'][right.type=/Literal|ArrayExpression|ObjectExpression/]",
                     message: "Use ?? for defaults: || also replaces 0, false and empty strings.",
                 },
             ],

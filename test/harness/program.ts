@@ -72,10 +72,15 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
             break;
     }
     if (type.startsWith("kubernetes:") && inputs.metadata !== undefined) {
-        // The provider autonames objects without a name: the logical name plus a suffix.
+        if (inputs.metadata.name !== undefined) {
+            return inputs;
+        }
+        // The provider's check autonames objects without a name: the logical name plus a suffix,
+        // and an annotation that says so (policies read it to tell autonamed objects apart).
         const metadata = {
             ...inputs.metadata,
-            name: inputs.metadata.name ?? `${name}-${mockSecret(name, 8)}`,
+            name: `${name}-${mockSecret(name, 8)}`,
+            annotations: { ...inputs.metadata.annotations, "pulumi.com/autonamed": "true" },
         };
         return { ...inputs, metadata };
     }

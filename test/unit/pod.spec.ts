@@ -37,7 +37,8 @@ describe("pod builders", () => {
         afterEach(() => tier?.kill("SIGKILL"));
 
         it("fails when no matching process runs, and does not match itself", async () => {
-            assert.strictEqual(await run(processAliveCommand("noSuchWorker.js")), 1);
+            // grep exits 1 for no match, or 2 when a process vanished mid-read: both fail the probe.
+            assert.notStrictEqual(await run(processAliveCommand("noSuchWorker.js")), 0);
         });
 
         it("passes while a matching process runs", async () => {
@@ -58,7 +59,7 @@ describe("pod builders", () => {
                 0,
                 "the process should have drained and exited by itself",
             );
-            assert.strictEqual(await run(processAliveCommand("fakeAgent.js")), 1);
+            assert.notStrictEqual(await run(processAliveCommand("fakeAgent.js")), 0);
         });
 
         it("preStop succeeds at once when the process is already gone", async () => {

@@ -1,0 +1,238 @@
+// Properties over every policy and every field of a set of fixtures:
+//   - a value unknown during preview, wherever it appears, never adds a violation (unknown →
+//     skip that check) and never makes a policy throw (which would fail the whole preview);
+//   - malformed values (null, numbers, strings, empty objects and lists in any field) never make a
+//     policy throw either: the API server is the place to reject them, not a crashed pack.
+
+import * as assert from "assert";
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { policies } from "../../policy/policies";
+import {
+    Fixture,
+    UNKNOWN,
+    configObject,
+    container,
+    initContainer,
+    leafPaths,
+    pdb,
+    podSpec,
+    runResourcePolicy,
+    runStackPolicy,
+    service,
+    setPath,
+    workload,
+} from "./util";
+
+const resourcePolicies = policies.filter(
+    (p): p is ResourceValidationPolicy => "validateResource" in p,
+);
+const stackPolicies = policies.filter((p): p is StackValidationPolicy => "validateStack" in p);
+
+const EQ = { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } };
+
+// Resource fixtures: one that passes everything, and ones that fail in several ways at once.
+const resourceFixtures: Array<[string, Fixture]> = [
+    [
+        "a passing erizo-agent DaemonSet",
+        workload(
+            "kubernetes:apps/v1:DaemonSet",
+            podSpec(
+                [
+                    container("erizo-agent", {
+                        resources: EQ,
+                        readinessProbe: { httpGet: { path: "/", port: "http" }, periodSeconds: 10 },
+                        livenessProbe: {
+                            httpGet: { path: "/", port: "http" },
+                            periodSeconds: 10,
+                            failureThreshold: 6,
+                        },
+                    }),
+                ],
+                {
+                    hostNetwork: true,
+                    dnsPolicy: "ClusterFirstWithHostNet",
+                    initContainers: [
+                        initContainer("wait", { resources: EQ }),
+                        initContainer("proxy", { restartPolicy: "Always", resources: EQ }),
+                    ],
+                },
+            ),
+            { labels: { "app.kubernetes.io/name": "erizo-agent" } },
+        ),
+    ],
+    [
+        "a failing MongoDB StatefulSet",
+        workload(
+            "kubernetes:apps/v1:StatefulSet",
+            podSpec(
+                [
+                    container("mongodb", {
+                        image: "mongo",
+                        resources: {
+                            requests: { cpu: "2", memory: "0" },
+                            limits: { cpu: "1", memory: "1Gi" },
+                        },
+                        readinessProbe: { exec: { command: ["mongosh"] } },
+                        livenessProbe: { exec: { command: ["mongosh"] } },
+                    }),
+                    container("exporter", {
+                        resources: {},
+                        readinessProbe: {},
+                        livenessProbe: undefined,
+                    }),
+                ],
+                {
+                    hostNetwork: true,
+                    initContainers: [
+                        initContainer("init", {
+                            readinessProbe: { tcpSocket: { port: 1 } },
+                            resources: undefined,
+                        }),
+                    ],
+                },
+            ),
+            { labels: { "app.kubernetes.io/name": "mongodb" } },
+        ),
+    ],
+    [
+        "a failing CronJob",
+        workload(
+            "kubernetes:batch/v1:CronJob",
+            podSpec([
+                container("backup", {
+                    image: "mongo:latest",
+                    resources: { limits: { memory: "x" } },
+                    livenessProbe: {},
+                }),
+            ]),
+            { labels: { "app.kubernetes.io/name": "mongodb" } },
+        ),
+    ],
+];
+
+const LABELS = { "app.kubernetes.io/name": "mongodb" };
+const stackFixture: Fixture[] = [
+    workload(
+        "kubernetes:apps/v1:StatefulSet",
+        podSpec([container("mongodb", { envFrom: [{ secretRef: { name: "creds" } }] })], {
+            volumes: [{ name: "cfg", configMap: { name: "cfg" } }],
+        }),
+        {
+            name: "licode-mongodb",
+            namespace: "licode",
+            labels: LABELS,
+            replicas: 3,
+            workloadSpec: { serviceName: "mongodb-headless" },
+        },
+    ),
+    workload(
+        "kubernetes:apps/v1:Deployment",
+        podSpec([container("nuve", { envFrom: [{ configMapRef: { name: "auto-1" } }] })]),
+        {
+            name: "licode-nuve",
+            namespace: "licode",
+            replicas: 2,
+            annotations: { "checksum/config": "x" },
+        },
+    ),
+    workload(
+        "kubernetes:apps/v1:DaemonSet",
+        podSpec([container("agent")], {
+            volumes: [{ name: "creds", secret: { secretName: "creds" } }],
+        }),
+        { name: "licode-erizo-agent", namespace: "licode" },
+    ),
+    configObject("ConfigMap", "cfg", { namespace: "licode" }),
+    configObject("Secret", "creds", { namespace: "licode", autonamed: true }),
+    configObject("ConfigMap", "auto-1", { namespace: "licode", autonamed: true }),
+    service(
+        "mongodb-headless",
+        { clusterIP: "10.0.0.1", selector: { "app.kubernetes.io/name": "rabbitmq" } },
+        { namespace: "licode" },
+    ),
+    pdb(
+        "nuve",
+        { selector: { matchLabels: { "app.kubernetes.io/name": "nuve" } }, maxUnavailable: 0 },
+        { namespace: "licode" },
+    ),
+    pdb(
+        "other",
+        { selector: { matchExpressions: [{ key: "x", operator: "Exists" }] }, minAvailable: 1 },
+        { namespace: "licode" },
+    ),
+];
+
+const GARBAGE: unknown[] = [null, 0, -1, "", "x", true, {}, []];
+
+// Counts problems, not messages: a message lists a container's problems joined by "; ".
+function problems(messages: string[]): number {
+    return messages.reduce((n, m) => n + m.split(". Why: ")[0].split("; ").length, 0);
+}
+
+async function resourceCount(p: ResourceValidationPolicy, f: Fixture): Promise<number> {
+    return problems((await runResourcePolicy(p, f)).violations);
+}
+
+async function stackCount(p: StackValidationPolicy, fs: Fixture[]): Promise<number> {
+    return problems((await runStackPolicy(p, fs)).map((v) => v.message));
+}
+
+describe("values unknown during preview, and malformed values, in every field", () => {
+    for (const [name, fixture] of resourceFixtures) {
+        for (const p of resourcePolicies) {
+            it(`${p.name} on ${name}`, async () => {
+                const baseline = await resourceCount(p, fixture);
+                for (const path of leafPaths(fixture.props)) {
+                    const unknown = await resourceCount(p, {
+                        ...fixture,
+                        props: setPath(fixture.props, path, UNKNOWN),
+                    });
+                    assert.ok(
+                        unknown <= baseline,
+                        `unknown ${path.join(".")}: ${unknown} > ${baseline} violations`,
+                    );
+                    for (const bad of GARBAGE) {
+                        await resourceCount(p, {
+                            ...fixture,
+                            props: setPath(fixture.props, path, bad),
+                        });
+                    }
+                }
+            });
+        }
+    }
+
+    it("the resource fixtures do exercise the policies", async () => {
+        for (const p of resourcePolicies) {
+            let total = 0;
+            for (const [, f] of resourceFixtures.slice(1)) {
+                total += await resourceCount(p, f);
+            }
+            assert.ok(total > 0, p.name);
+            assert.strictEqual(await resourceCount(p, resourceFixtures[0][1]), 0, p.name);
+        }
+    });
+
+    for (const p of stackPolicies) {
+        it(`${p.name} on a small stack`, async () => {
+            const baseline = await stackCount(p, stackFixture);
+            assert.ok(baseline > 0, "the fixture exercises the policy");
+            for (let i = 0; i < stackFixture.length; i++) {
+                for (const path of leafPaths(stackFixture[i].props)) {
+                    const variant = (v: unknown) =>
+                        stackFixture.map((f, j) =>
+                            j === i ? { ...f, props: setPath(f.props, path, v) } : f,
+                        );
+                    const unknown = await stackCount(p, variant(UNKNOWN));
+                    assert.ok(
+                        unknown <= baseline,
+                        `unknown ${stackFixture[i].name}.${path.join(".")}: ${unknown} > ${baseline}`,
+                    );
+                    for (const bad of GARBAGE) {
+                        await stackCount(p, variant(bad));
+                    }
+                }
+            }
+        });
+    }
+});
