@@ -10,6 +10,7 @@ import {
     publicIpEnv,
 } from "./licode-tier";
 import { fullname, labels, selectorLabels } from "./meta";
+import { onePodAtATime } from "./tier";
 import {
     LIVENESS,
     READINESS,
@@ -140,14 +141,7 @@ export class ErizoController extends pulumi.ComponentResource {
         this.deploymentName = deployment.metadata.name;
 
         if (replicas > 1) {
-            new k8s.policy.v1.PodDisruptionBudget(
-                name,
-                {
-                    metadata: { namespace: args.namespace, labels: podLabels },
-                    spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
-                },
-                { parent: this },
-            );
+            onePodAtATime(name, args.namespace, podLabels, selector, this);
         }
         this.registerOutputs({ deploymentName: this.deploymentName });
     }

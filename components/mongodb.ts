@@ -1,9 +1,8 @@
 /** MongoDB: Nuve's store and the only stateful tier. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import { ImageRef, LicodeConfig, Resources } from "./config";
-import { checksum, fullname, labels, selectorLabels, TierName } from "./meta";
+import { TierName, fullname, labels, selectorLabels } from "./meta";
 import {
     LIVENESS,
     READINESS,
@@ -11,12 +10,13 @@ import {
     execProbe,
     imageName,
     imageVersion,
+    nonRootPodSecurity,
     pullSecrets,
     resourceRequirements,
     securityContext,
 } from "./pod";
 import { parseQuantity } from "./quantity";
-import { TierArgs, checksumAnnotation, publicChecksum, serviceHost } from "./tier";
+import { TierArgs, checksumAnnotation, generatedCredentials, secretEnv, serviceHost } from "./tier";
 
 const TOKEN = "licode:index:MongoDb";
 /** The official image's mongodb user. */
@@ -84,20 +84,7 @@ export class MongoDb extends pulumi.ComponentResource {
             retainOnDelete: storage.dataProtection === "retainOnDelete",
         };
 
-        const password = new random.RandomPassword(
-            `${name}-password`,
-            { length: 32, special: false },
-            { parent: this },
-        );
-        const credentials = new k8s.core.v1.Secret(
-            `${name}-credentials`,
-            {
-                metadata: { namespace: args.namespace, labels: podLabels },
-                type: "Opaque",
-                stringData: { username: USERNAME, password: password.result },
-            },
-            { parent: this },
-        );
+        const credentials = generatedCredentials(name, USERNAME, args.namespace, podLabels, this);
 
         let staticVolume: k8s.core.v1.PersistentVolume | undefined;
         if (storage.kind === "nfs" || storage.kind === "hostPath") {
@@ -161,9 +148,6 @@ export class MongoDb extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const secretRef = (key: string) => ({
-            valueFrom: { secretKeyRef: { name: credentials.metadata.name, key } },
-        });
         new k8s.apps.v1.StatefulSet(
             name,
             {
@@ -176,22 +160,11 @@ export class MongoDb extends pulumi.ComponentResource {
                     template: {
                         metadata: {
                             labels: podLabels,
-                            annotations: checksumAnnotation(
-                                "credentials",
-                                publicChecksum(
-                                    password.result.apply((p) => checksum({ USERNAME, p })),
-                                ),
-                            ),
+                            annotations: checksumAnnotation("credentials", credentials.checksum),
                         },
                         spec: {
                             imagePullSecrets: pullSecrets(args.image),
-                            securityContext: {
-                                runAsUser: MONGODB_UID,
-                                runAsGroup: MONGODB_UID,
-                                fsGroup: MONGODB_UID,
-                                runAsNonRoot: true,
-                                seccompProfile: { type: "RuntimeDefault" },
-                            },
+                            securityContext: nonRootPodSecurity(MONGODB_UID),
                             terminationGracePeriodSeconds: 60,
                             containers: [
                                 {
@@ -203,14 +176,16 @@ export class MongoDb extends pulumi.ComponentResource {
                                         String(wiredTigerCacheGb(args.resources.limits.memory)),
                                     ],
                                     env: [
-                                        {
-                                            name: "MONGO_INITDB_ROOT_USERNAME",
-                                            ...secretRef("username"),
-                                        },
-                                        {
-                                            name: "MONGO_INITDB_ROOT_PASSWORD",
-                                            ...secretRef("password"),
-                                        },
+                                        secretEnv(
+                                            "MONGO_INITDB_ROOT_USERNAME",
+                                            credentials.secret,
+                                            "username",
+                                        ),
+                                        secretEnv(
+                                            "MONGO_INITDB_ROOT_PASSWORD",
+                                            credentials.secret,
+                                            "password",
+                                        ),
                                     ],
                                     ports: [{ name: "mongodb", containerPort: PORT }],
                                     resources: resourceRequirements(args.resources),
@@ -273,7 +248,7 @@ export class MongoDb extends pulumi.ComponentResource {
 
         this.host = serviceHost(service.metadata.name, args.namespace);
         this.connectionUrl = pulumi.secret(
-            pulumi.interpolate`mongodb://${USERNAME}:${password.result}@${this.host}:${PORT}/nuvedb?authSource=admin`,
+            pulumi.interpolate`mongodb://${USERNAME}:${credentials.password}@${this.host}:${PORT}/nuvedb?authSource=admin`,
         );
         this.registerOutputs({ connectionUrl: this.connectionUrl, host: this.host });
     }

@@ -9,6 +9,7 @@ import {
     licodeContainer,
 } from "./licode-tier";
 import { fullname, labels, selectorLabels } from "./meta";
+import { onePodAtATime } from "./tier";
 import {
     LIVENESS,
     READINESS,
@@ -180,14 +181,7 @@ export class Nuve extends pulumi.ComponentResource {
         }
 
         if (replicas > 1) {
-            new k8s.policy.v1.PodDisruptionBudget(
-                name,
-                {
-                    metadata: { namespace: args.namespace, labels: podLabels },
-                    spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
-                },
-                { parent: this },
-            );
+            onePodAtATime(name, args.namespace, podLabels, selector, this);
         }
         this.registerOutputs({
             serviceName: this.serviceName,

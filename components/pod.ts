@@ -136,3 +136,14 @@ export function waitForContainer(
 
 /** The conventional unprivileged UID. */
 export const NOBODY = 65534;
+
+/** Pod security for images that run as their own non-root user; fsGroup makes volumes writable. */
+export function nonRootPodSecurity(uid: number): k8s.types.input.core.v1.PodSecurityContext {
+    return {
+        runAsUser: uid,
+        runAsGroup: uid,
+        fsGroup: uid,
+        runAsNonRoot: true,
+        seccompProfile: { type: "RuntimeDefault" },
+    };
+}

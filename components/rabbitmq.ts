@@ -1,9 +1,8 @@
 /** RabbitMQ: the RPC bus between every Licode tier. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import { ImageRef, Resources } from "./config";
-import { checksum, fullname, labels, selectorLabels } from "./meta";
+import { fullname, labels, selectorLabels } from "./meta";
 import {
     LIVENESS,
     READINESS,
@@ -11,11 +10,12 @@ import {
     execProbe,
     imageName,
     imageVersion,
+    nonRootPodSecurity,
     pullSecrets,
     resourceRequirements,
     securityContext,
 } from "./pod";
-import { TierArgs, checksumAnnotation, publicChecksum, serviceHost } from "./tier";
+import { TierArgs, checksumAnnotation, generatedCredentials, secretEnv, serviceHost } from "./tier";
 
 const TOKEN = "licode:index:RabbitMq";
 /** The official image's rabbitmq user. */
@@ -58,20 +58,7 @@ export class RabbitMq extends pulumi.ComponentResource {
         const serviceName = fullname("rabbitmq");
         const headlessName = fullname("rabbitmq", "headless");
 
-        const password = new random.RandomPassword(
-            `${name}-password`,
-            { length: 32, special: false },
-            { parent: this },
-        );
-        const credentials = new k8s.core.v1.Secret(
-            `${name}-credentials`,
-            {
-                metadata: { namespace: args.namespace, labels: podLabels },
-                type: "Opaque",
-                stringData: { username: USERNAME, password: password.result },
-            },
-            { parent: this },
-        );
+        const credentials = generatedCredentials(name, USERNAME, args.namespace, podLabels, this);
 
         const ports = [{ name: "amqp", port: AMQP_PORT, targetPort: "amqp" }];
         if (management) {
@@ -94,9 +81,6 @@ export class RabbitMq extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const secretRef = (key: string) => ({
-            valueFrom: { secretKeyRef: { name: credentials.metadata.name, key } },
-        });
         new k8s.apps.v1.StatefulSet(
             name,
             {
@@ -108,22 +92,11 @@ export class RabbitMq extends pulumi.ComponentResource {
                     template: {
                         metadata: {
                             labels: podLabels,
-                            annotations: checksumAnnotation(
-                                "credentials",
-                                publicChecksum(
-                                    password.result.apply((p) => checksum({ USERNAME, p })),
-                                ),
-                            ),
+                            annotations: checksumAnnotation("credentials", credentials.checksum),
                         },
                         spec: {
                             imagePullSecrets: pullSecrets(args.image),
-                            securityContext: {
-                                runAsUser: RABBITMQ_UID,
-                                runAsGroup: RABBITMQ_UID,
-                                fsGroup: RABBITMQ_UID,
-                                runAsNonRoot: true,
-                                seccompProfile: { type: "RuntimeDefault" },
-                            },
+                            securityContext: nonRootPodSecurity(RABBITMQ_UID),
                             terminationGracePeriodSeconds: 60,
                             containers: [
                                 {
@@ -131,8 +104,16 @@ export class RabbitMq extends pulumi.ComponentResource {
                                     image: imageName(args.image),
                                     imagePullPolicy: args.image.pullPolicy,
                                     env: [
-                                        { name: "RABBITMQ_DEFAULT_USER", ...secretRef("username") },
-                                        { name: "RABBITMQ_DEFAULT_PASS", ...secretRef("password") },
+                                        secretEnv(
+                                            "RABBITMQ_DEFAULT_USER",
+                                            credentials.secret,
+                                            "username",
+                                        ),
+                                        secretEnv(
+                                            "RABBITMQ_DEFAULT_PASS",
+                                            credentials.secret,
+                                            "password",
+                                        ),
                                     ],
                                     ports: [
                                         { name: "amqp", containerPort: AMQP_PORT },
@@ -206,7 +187,7 @@ export class RabbitMq extends pulumi.ComponentResource {
 
         this.host = serviceHost(service.metadata.name, args.namespace);
         this.amqpUrl = pulumi.secret(
-            pulumi.interpolate`amqp://${USERNAME}:${password.result}@${this.host}:${AMQP_PORT}`,
+            pulumi.interpolate`amqp://${USERNAME}:${credentials.password}@${this.host}:${AMQP_PORT}`,
         );
         this.registerOutputs({ amqpUrl: this.amqpUrl, host: this.host });
     }

@@ -4,8 +4,15 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ImageRef, Resources } from "./config";
 import { checksum, labels, selectorLabels } from "./meta";
-import { imageName, imageVersion, pullSecrets, resourceRequirements, securityContext } from "./pod";
-import { TierArgs, checksumAnnotation, publicChecksum } from "./tier";
+import {
+    imageName,
+    imageVersion,
+    nonRootPodSecurity,
+    pullSecrets,
+    resourceRequirements,
+    securityContext,
+} from "./pod";
+import { TierArgs, checksumAnnotation, publicChecksum, secretEnv } from "./tier";
 
 const TOKEN = "licode:index:Superservice";
 /** The official MongoDB image's mongodb user, which owns mongosh's home here. */
@@ -78,10 +85,6 @@ export class Superservice extends pulumi.ComponentResource {
                 .apply(([id, key, url]) => checksum({ id, key, url })),
         );
 
-        const secretEnv = (envName: string, key: string) => ({
-            name: envName,
-            valueFrom: { secretKeyRef: { name: secret.metadata.name, key } },
-        });
         // Jobs cannot change their pod template, so a new checksum replaces the Job and runs it again.
         new k8s.batch.v1.Job(
             name,
@@ -100,12 +103,7 @@ export class Superservice extends pulumi.ComponentResource {
                         spec: {
                             restartPolicy: "Never",
                             imagePullSecrets: pullSecrets(args.image),
-                            securityContext: {
-                                runAsUser: MONGODB_UID,
-                                runAsGroup: MONGODB_UID,
-                                runAsNonRoot: true,
-                                seccompProfile: { type: "RuntimeDefault" },
-                            },
+                            securityContext: nonRootPodSecurity(MONGODB_UID),
                             containers: [
                                 {
                                     name: "bootstrap",
@@ -113,9 +111,9 @@ export class Superservice extends pulumi.ComponentResource {
                                     imagePullPolicy: args.image.pullPolicy,
                                     command: ["/bin/bash", "-c", BOOTSTRAP_SCRIPT],
                                     env: [
-                                        secretEnv("MONGO_URL", "mongoUrl"),
-                                        secretEnv("SUPERSERVICE_ID", "id"),
-                                        secretEnv("SUPERSERVICE_KEY", "key"),
+                                        secretEnv("MONGO_URL", secret, "mongoUrl"),
+                                        secretEnv("SUPERSERVICE_ID", secret, "id"),
+                                        secretEnv("SUPERSERVICE_KEY", secret, "key"),
                                         // mongosh keeps history under $HOME; the root filesystem is read-only.
                                         { name: "HOME", value: "/tmp" },
                                     ],

@@ -1,5 +1,8 @@
 /** Arguments every tier component takes. */
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { checksum } from "./meta";
 
 /** Where a tier lives and how its objects are labelled. */
 export interface TierArgs {
@@ -31,4 +34,73 @@ export function checksumAnnotation(
  */
 export function publicChecksum(sum: pulumi.Output<string>): pulumi.Output<string> {
     return pulumi.unsecret(sum);
+}
+
+/** A generated password, the Secret that carries it, and the checksum pods roll on. */
+export interface GeneratedCredentials {
+    readonly secret: k8s.core.v1.Secret;
+    readonly username: string;
+    readonly password: pulumi.Output<string>;
+    /** Public sha256 of the credentials, for the pods' checksum annotation. */
+    readonly checksum: pulumi.Output<string>;
+}
+
+/**
+ * Generates a password once (kept in state across updates) and puts it with the username into an
+ * autonamed Secret, so pods take it through secretKeyRef and never as a literal.
+ */
+export function generatedCredentials(
+    name: string,
+    username: string,
+    namespace: pulumi.Input<string>,
+    labels: Record<string, string>,
+    parent: pulumi.Resource,
+): GeneratedCredentials {
+    const password = new random.RandomPassword(
+        `${name}-password`,
+        { length: 32, special: false },
+        { parent },
+    );
+    const secret = new k8s.core.v1.Secret(
+        `${name}-credentials`,
+        {
+            metadata: { namespace, labels },
+            type: "Opaque",
+            stringData: { username, password: password.result },
+        },
+        { parent },
+    );
+    return {
+        secret,
+        username,
+        password: password.result,
+        checksum: publicChecksum(password.result.apply((value) => checksum({ username, value }))),
+    };
+}
+
+/** An env var read from one key of a Secret. */
+export function secretEnv(
+    envName: string,
+    secret: k8s.core.v1.Secret,
+    key: string,
+): k8s.types.input.core.v1.EnvVar {
+    return { name: envName, valueFrom: { secretKeyRef: { name: secret.metadata.name, key } } };
+}
+
+/** A PodDisruptionBudget letting one pod of a replicated tier go at a time. */
+export function onePodAtATime(
+    name: string,
+    namespace: pulumi.Input<string>,
+    labels: Record<string, string>,
+    selector: Record<string, string>,
+    parent: pulumi.Resource,
+): k8s.policy.v1.PodDisruptionBudget {
+    return new k8s.policy.v1.PodDisruptionBudget(
+        name,
+        {
+            metadata: { namespace, labels },
+            spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
+        },
+        { parent },
+    );
 }
