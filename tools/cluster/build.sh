@@ -21,6 +21,10 @@ for a in "$@"; do
 done
 
 log() { echo "[build] $*" >&2; }
+quiet() { # run a command, show its output only if it fails
+  local out
+  if ! out="$("$@" 2>&1)"; then echo "$out" >&2; echo "build.sh: failed: $*" >&2; exit 1; fi
+}
 
 if [ "$FORCE" = 0 ] && cluster_bin_ready; then
   log "cached: $CLUSTER_BIN"
@@ -52,6 +56,7 @@ log "go $GO_VERSION; k8s $K8S_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION"
 
 TMP="$(mktemp -d "$CLUSTER_CACHE_ROOT/.tmp-$CLUSTER_CACHE_KEY.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
+trap 'exit 130' INT HUP TERM
 OUT="$TMP/out/bin"
 mkdir -p "$OUT"
 START=$(date +%s)
@@ -102,7 +107,7 @@ K8S_CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
 K8S_PKGS=()
 for c in "${K8S_CMDS[@]}"; do K8S_PKGS+=("k8s.io/kubernetes/cmd/$c"); done
 log "resolving k8s dependencies"
-go get "${K8S_PKGS[@]/%/@$K8S_VERSION}" >&2
+quiet go get "${K8S_PKGS[@]/%/@$K8S_VERSION}"
 
 BUILD_DATE="$(modtime "k8s.io/kubernetes@$K8S_VERSION")"
 [ -n "$BUILD_DATE" ] || BUILD_DATE="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -121,7 +126,7 @@ mkdir -p "$TMP/etcd" && cd "$TMP/etcd"
 go mod init local/licode-etcd-build >/dev/null 2>&1
 modfile "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >/dev/null
 log "resolving etcd $ETCD_VERSION"
-go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >&2
+quiet go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION"
 log "building etcd"
 go build -trimpath -ldflags "-s -w" -o "$OUT/etcd" go.etcd.io/etcd/server/v3
 
@@ -132,7 +137,7 @@ mkdir -p "$TMP/kwok" && cd "$TMP/kwok"
 go mod init local/licode-kwok-build >/dev/null 2>&1
 modfile "sigs.k8s.io/kwok@$KWOK_VERSION" >/dev/null
 log "resolving kwok $KWOK_VERSION"
-go get "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" >&2
+quiet go get "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
 log "building kwok"
 go build -trimpath -ldflags "-s -w -X 'sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION' -X 'sigs.k8s.io/kwok/pkg/consts.KubeVersion=$K8S_VERSION'" \
   -o "$OUT/kwok" sigs.k8s.io/kwok/cmd/kwok
@@ -147,8 +152,12 @@ chmod -R u+w "$OUT/../kwok-stage"
 # ---------------------------------------------------------------------------------------------
 got="$("$OUT/kube-apiserver" --version)"
 [ "$got" = "Kubernetes $K8S_VERSION" ] || { echo "build.sh: kube-apiserver --version says '$got'" >&2; exit 1; }
-"$OUT/etcd" --version | grep -q "etcd Version: ${ETCD_VERSION#v}" || { echo "build.sh: etcd version mismatch" >&2; exit 1; }
-"$OUT/kubectl" version --client -o json | grep -q "\"minor\": \"$K8S_MINOR\"" || { echo "build.sh: kubectl not version-stamped" >&2; exit 1; }
+got="$("$OUT/etcd" --version)"
+case "$got" in *"etcd Version: ${ETCD_VERSION#v}"*) ;; *) echo "build.sh: etcd --version says: $got" >&2; exit 1 ;; esac
+got="$("$OUT/kubectl" version --client -o json)"
+case "$got" in *"\"minor\": \"$K8S_MINOR\""*) ;; *) echo "build.sh: kubectl not version-stamped: $got" >&2; exit 1 ;; esac
+got="$("$OUT/kwok" --version)"
+case "$got" in *"$KWOK_VERSION"*) ;; *) echo "build.sh: kwok --version says: $got" >&2; exit 1 ;; esac
 {
   echo "k8s=$K8S_VERSION etcd=$ETCD_VERSION kwok=$KWOK_VERSION go=$GO_VERSION"
   echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ) seconds=$(( $(date +%s) - START ))"

@@ -2,7 +2,8 @@
 # shellcheck shell=bash
 
 CLUSTER_TOOLS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO_ROOT="$(cd "$CLUSTER_TOOLS_DIR/../.." && pwd)"
+REPO_ROOT="$(cd "$CLUSTER_TOOLS_DIR/../.." && pwd)"   # used by cluster.sh
+export REPO_ROOT
 
 # shellcheck source=versions.env
 . "$CLUSTER_TOOLS_DIR/versions.env"
