@@ -14,7 +14,10 @@ const config = loadConfig();
 const instance = `licode-${pulumi.getStack()}`;
 const partOf = { "app.kubernetes.io/part-of": "licode", "app.kubernetes.io/instance": instance };
 
-const provider = new k8s.Provider("kubernetes", {});
+// The cluster comes from KUBECONFIG; render mode writes YAML for review or GitOps instead.
+const provider = new k8s.Provider("kubernetes", {
+    renderYamlToDirectory: config.renderYamlToDirectory,
+});
 
 const namespace = new k8s.core.v1.Namespace(
     "namespace",

@@ -389,6 +389,10 @@ export const configSchema = z.strictObject({
         })
         .default({ keyGeneration: 1 }),
     networkPolicy: networkPolicy.prefault({}),
+    renderYamlToDirectory: z
+        .string()
+        .min(1, "give a directory, or leave the key out to deploy to the cluster")
+        .optional(),
 });
 
 /** The raw, unparsed form of the config, as read from the stack. */
@@ -456,6 +460,8 @@ export interface LicodeConfig {
     readonly bootstrap: { readonly resources: Resources; readonly image: ImageRef };
     readonly superservice: { readonly keyGeneration: number };
     readonly networkPolicy: { readonly enabled: boolean; readonly nodeCidrs: readonly string[] };
+    /** When set, manifests are written to this directory as YAML instead of applied. */
+    readonly renderYamlToDirectory?: string;
 }
 
 /** Images used when the stack names none. Tags are pinned so every deployment is reproducible. */
@@ -688,6 +694,7 @@ export function parseConfig(raw: RawConfig): LicodeConfig {
         },
         superservice: parsed.superservice,
         networkPolicy: parsed.networkPolicy,
+        renderYamlToDirectory: parsed.renderYamlToDirectory,
     };
 
     // Checks that need the merged result: a default completed by an override must still be whole.

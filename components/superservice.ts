@@ -1,8 +1,8 @@
 /** Nuve's superservice: generated once, written to MongoDB idempotently by a Job. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import { ImageRef, Resources } from "./config";
+import { GeneratedSecret } from "./generated-secret";
 import { checksum, labels, selectorLabels } from "./meta";
 import {
     imageName,
@@ -60,12 +60,17 @@ export class Superservice extends pulumi.ComponentResource {
         super(TOKEN, name, {}, opts);
         const podLabels = labels("superservice-bootstrap", args.instance, imageVersion(args.image));
 
-        const serviceId = new random.RandomId(`${name}-id`, { byteLength: 12 }, { parent: this });
-        const serviceKey = new random.RandomPassword(
+        // A MongoDB ObjectId is 12 bytes: 24 hex characters. It identifies, so it is no secret.
+        const serviceId = new GeneratedSecret(
+            `${name}-id`,
+            { format: "hex", length: 24, secret: false },
+            { parent: this },
+        );
+        const serviceKey = new GeneratedSecret(
             `${name}-key`,
             {
+                format: "alphanumeric",
                 length: 32,
-                special: false,
                 keepers: { generation: String(args.keyGeneration ?? 1) },
             },
             { parent: this },
@@ -75,13 +80,13 @@ export class Superservice extends pulumi.ComponentResource {
             {
                 metadata: { namespace: args.namespace, labels: podLabels },
                 type: "Opaque",
-                stringData: { id: serviceId.hex, key: serviceKey.result, mongoUrl: args.mongoUrl },
+                stringData: { id: serviceId.value, key: serviceKey.value, mongoUrl: args.mongoUrl },
             },
             { parent: this },
         );
         const sum = publicChecksum(
             pulumi
-                .all([serviceId.hex, serviceKey.result, args.mongoUrl])
+                .all([serviceId.value, serviceKey.value, args.mongoUrl])
                 .apply(([id, key, url]) => checksum({ id, key, url })),
         );
 
@@ -133,8 +138,8 @@ export class Superservice extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        this.id = serviceId.hex;
-        this.key = pulumi.secret(serviceKey.result);
+        this.id = serviceId.value;
+        this.key = pulumi.secret(serviceKey.value);
         this.registerOutputs({ id: this.id, key: this.key });
     }
 }

@@ -1,7 +1,7 @@
 /** Arguments every tier component takes. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
+import { GeneratedSecret } from "./generated-secret";
 import { checksum } from "./meta";
 
 /** Where a tier lives and how its objects are labelled. */
@@ -56,9 +56,9 @@ export function generatedCredentials(
     labels: Record<string, string>,
     parent: pulumi.Resource,
 ): GeneratedCredentials {
-    const password = new random.RandomPassword(
+    const password = new GeneratedSecret(
         `${name}-password`,
-        { length: 32, special: false },
+        { format: "alphanumeric", length: 32 },
         { parent },
     );
     const secret = new k8s.core.v1.Secret(
@@ -66,15 +66,15 @@ export function generatedCredentials(
         {
             metadata: { namespace, labels },
             type: "Opaque",
-            stringData: { username, password: password.result },
+            stringData: { username, password: password.value },
         },
         { parent },
     );
     return {
         secret,
         username,
-        password: password.result,
-        checksum: publicChecksum(password.result.apply((value) => checksum({ username, value }))),
+        password: password.value,
+        checksum: publicChecksum(password.value.apply((value) => checksum({ username, value }))),
     };
 }
 

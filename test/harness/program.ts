@@ -46,6 +46,8 @@ export class ProgramError extends Error {
 }
 
 const ROOT = path.resolve(__dirname, "..", "..");
+/** The type of every dynamic-provider resource, such as the program's generated secrets. */
+export const DYNAMIC_TYPE = "pulumi-nodejs:dynamic:Resource";
 const PROJECT = "licode";
 
 /** Reads `config:` of Pulumi.<stack>.yaml as `licode:` keys to values. */
@@ -60,16 +62,10 @@ export function mockSecret(name: string, length = 32): string {
 }
 
 function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
-    switch (type) {
-        case "random:index/randomPassword:RandomPassword":
-            return {
-                ...inputs,
-                result: mockSecret(`password:${name}:${JSON.stringify(inputs.keepers ?? {})}`),
-            };
-        case "random:index/randomId:RandomId":
-            return { ...inputs, hex: mockSecret(`id:${name}`, 2 * inputs.byteLength) };
-        default:
-            break;
+    if (type === DYNAMIC_TYPE) {
+        // components/generated-secret.ts: a value that changes only with its format, length or keepers.
+        const seed = `${name}:${inputs.format}:${inputs.length}:${JSON.stringify(inputs.keepers ?? {})}`;
+        return { ...inputs, value: mockSecret(seed, inputs.length) };
     }
     if (type.startsWith("kubernetes:") && inputs.metadata !== undefined) {
         if (inputs.metadata.name !== undefined) {

@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import {
+    DYNAMIC_TYPE,
     ProgramError,
     ProgramRun,
     StackResource,
@@ -231,8 +232,8 @@ for (const stack of ["dev", "prod"]) {
         it("keeps every secret value out of ConfigMaps, env literals, labels and annotations", () => {
             const secrets = new Set<string>();
             for (const resource of run.resources) {
-                if (resource.type.startsWith("random:")) {
-                    secrets.add(resource.props.result ?? resource.props.hex);
+                if (resource.type === DYNAMIC_TYPE) {
+                    secrets.add(resource.props.value);
                 }
             }
             secrets.delete(run.outputs.superserviceId as string);
