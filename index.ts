@@ -53,24 +53,26 @@ const rabbitmq = new RabbitMq(
     tierOptions,
 );
 
-const storage = config.storage;
-const mongodb =
-    storage.kind === "external"
-        ? undefined
-        : new MongoDb(
-              "mongodb",
-              {
-                  ...tierArgs,
-                  image: config.mongodb.image,
-                  resources: config.mongodb.resources,
-                  replicas: config.mongodb.replicas,
-                  storage,
-                  networkPolicy: config.networkPolicy.enabled,
-              },
-              tierOptions,
-          );
-const mongoUrl =
-    mongodb?.connectionUrl ?? pulumi.secret(storage.kind === "external" ? storage.url : "");
+// An external MongoDB replaces the tier; Nuve and the bootstrap Job then use the given URL.
+let mongodb: MongoDb | undefined;
+let mongoUrl: pulumi.Output<string>;
+if (config.storage.kind === "external") {
+    mongoUrl = pulumi.secret(config.storage.url);
+} else {
+    mongodb = new MongoDb(
+        "mongodb",
+        {
+            ...tierArgs,
+            image: config.mongodb.image,
+            resources: config.mongodb.resources,
+            replicas: config.mongodb.replicas,
+            storage: config.storage,
+            networkPolicy: config.networkPolicy.enabled,
+        },
+        tierOptions,
+    );
+    mongoUrl = mongodb.connectionUrl;
+}
 
 const superservice = new Superservice(
     "superservice",
