@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# `npm run setup`: everything the engine scripts and tests need, idempotent (seconds when warm):
+#   1. build or reuse the offline Pulumi toolchain (tools/build-toolchain.sh) and install the kubernetes
+#      provider into the project's PULUMI_HOME (${LICODE_CACHE:-~/.cache/licode-k8s}/pulumi-home);
+#   2. record the bin dir for tools/pulumi-env.sh;
+#   3. `npm ci` in the root and in policy/ when node_modules is missing or does not match package-lock.json.
+# Options: --force (rebuild the toolchain, reinstall both node_modules), -h/--help.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+FORCE=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --force) FORCE=1 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "setup: unknown option: $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+t0=$(date +%s.%N)
+
+CACHE="${LICODE_CACHE:-$HOME/.cache/licode-k8s}"
+export PULUMI_HOME="$CACHE/pulumi-home"
+mkdir -p "$PULUMI_HOME"
+
+# 1. Toolchain (+ plugin install into PULUMI_HOME).
+toolchain_args=()
+[ "$FORCE" = 1 ] && toolchain_args+=(--force)
+bin="$("$ROOT/tools/build-toolchain.sh" "${toolchain_args[@]+"${toolchain_args[@]}"}" | tail -n1)"
+[ -x "$bin/pulumi" ] || { log "tools/build-toolchain.sh did not print a bin dir with pulumi (got '$bin')"; exit 1; }
+
+# 2. The stamp tools/pulumi-env.sh reads (keyed by tools/versions.env).
+key="$(sha256sum "$ROOT/tools/versions.env" | cut -c1-12)"
+stamp="$CACHE/toolchain/ready-$key"
+if [ "$(cat "$stamp" 2>/dev/null || true)" != "$bin" ]; then
+  printf '%s\n' "$bin" >"$stamp.tmp.$$" && mv -f "$stamp.tmp.$$" "$stamp"
+fi
+
+# 3. node_modules, from the lock files, without install scripts (@pulumi/kubernetes' would try to download the
+#    plugin; step 1 installed it already), as .ci/run does.
+# shellcheck source=tools/pulumi-env.sh
+. "$ROOT/tools/pulumi-env.sh"
+export npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
+for dir in "$ROOT" "$ROOT/policy"; do
+  rel="${dir#"$ROOT"}"
+  rel="${rel#/}"
+  if [ "$FORCE" = 0 ] && node "$ROOT/tools/lib/node-modules-fresh.js" "$dir"; then
+    log "${rel:-.}/node_modules: matches package-lock.json"
+  else
+    log "npm ci in ${rel:-.}/"
+    (cd "$dir" && npm ci --ignore-scripts --no-fund --no-audit >&2)
+  fi
+done
+
+log "ready in $(printf '%.1f' "$(echo "$(date +%s.%N) - $t0" | bc)") s: pulumi $(pulumi version) ($bin), PULUMI_HOME=$PULUMI_HOME"
