@@ -153,8 +153,11 @@ new ErizoAgent(
 );
 
 export const namespaceName = namespace.metadata.name;
-export const nuveUrl = nuve.url;
-export const nuveNodePort = nuve.nodePort;
+/** How clients reach Nuve: its public URL in ingress mode, or the port open on every node. */
+export const nuveEndpoint =
+    config.ingress.mode === "ingress"
+        ? { mode: "ingress", url: nuve.url }
+        : { mode: "nodePort", nodePort: nuve.nodePort };
 export const nuveServiceUrl = pulumi.interpolate`http://${nuve.serviceName}.${namespace.metadata.name}.svc:3000/`;
 export const superserviceId = superservice.id;
 export const superserviceKey = superservice.key;

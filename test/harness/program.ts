@@ -192,15 +192,10 @@ async function runOnce(stack: string, config: Record<string, unknown>): Promise<
     };
 }
 
-/** Resolves an Output (or plain value, or array of them) to its value. */
+/** Resolves an Output, or a value holding Outputs, to its plain value. */
 export function settle(value: unknown): Promise<unknown> {
-    if (pulumi.Output.isInstance(value)) {
-        return new Promise((resolve) => (value as pulumi.Output<unknown>).apply(resolve));
-    }
-    if (Array.isArray(value)) {
-        return Promise.all(value.map(settle));
-    }
-    return Promise.resolve(value);
+    // pulumi.output lifts Outputs nested in arrays and objects too.
+    return new Promise((resolve) => pulumi.output(value).apply(resolve));
 }
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";

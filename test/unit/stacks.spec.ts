@@ -329,7 +329,7 @@ describe("stack differences (data, not code paths)", () => {
         assert.strictEqual(devService.props.spec.type, "NodePort");
         assert.strictEqual(devService.props.spec.ports[0].nodePort, 30300);
         assert.strictEqual(ofKind(dev, "Ingress").length, 0);
-        assert.strictEqual(dev.outputs.nuveNodePort, 30300);
+        assert.deepStrictEqual(dev.outputs.nuveEndpoint, { mode: "nodePort", nodePort: 30300 });
 
         const prodService = find(prod, "Service", "nuve");
         assert.strictEqual(prodService.props.spec.type, "ClusterIP");
@@ -344,7 +344,10 @@ describe("stack differences (data, not code paths)", () => {
             name: "licode-nuve",
             port: { name: "http" },
         });
-        assert.strictEqual(prod.outputs.nuveUrl, "https://nuve.licode.example.com/");
+        assert.deepStrictEqual(prod.outputs.nuveEndpoint, {
+            mode: "ingress",
+            url: "https://nuve.licode.example.com/",
+        });
     });
 
     it("puts prod's MongoDB data on the seed's NFS export, bound to its claim and protected", () => {
