@@ -195,7 +195,8 @@ async function runOnce(stack: string, config: Record<string, unknown>): Promise<
 /** Resolves an Output, or a value holding Outputs, to its plain value. */
 export function settle(value: unknown): Promise<unknown> {
     // pulumi.output lifts Outputs nested in arrays and objects too.
-    return new Promise((resolve) => pulumi.output(value as pulumi.Input<unknown>).apply(resolve));
+    const lifted: pulumi.Output<unknown> = pulumi.output(value as pulumi.Input<object>);
+    return new Promise((resolve) => lifted.apply(resolve));
 }
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
