@@ -82,6 +82,8 @@ const superservice = new Superservice(
         image: config.bootstrap.image,
         resources: config.bootstrap.resources,
         keyGeneration: config.superservice.keyGeneration,
+        protectId:
+            config.storage.kind !== "external" && config.storage.dataProtection === "protect",
     },
     tierOptions,
 );

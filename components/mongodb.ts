@@ -84,7 +84,9 @@ export class MongoDb extends pulumi.ComponentResource {
             retainOnDelete: storage.dataProtection === "retainOnDelete",
         };
 
-        const credentials = generatedCredentials(name, USERNAME, args.namespace, podLabels, this);
+        const credentials = generatedCredentials(name, USERNAME, args.namespace, podLabels, this, {
+            protect: storage.dataProtection === "protect",
+        });
 
         let staticVolume: k8s.core.v1.PersistentVolume | undefined;
         if (storage.kind === "nfs" || storage.kind === "hostPath") {

@@ -47,6 +47,8 @@ export interface SuperserviceArgs extends TierArgs {
     readonly resources: Resources;
     /** Bump to rotate the key; the ID stays. Defaults to 1. */
     readonly keyGeneration?: number;
+    /** Protect the ID, which kept (protected) MongoDB data refers to; the key may rotate. Defaults to false. */
+    readonly protectId?: boolean;
 }
 
 /** Generates the superservice ID and key and makes MongoDB hold exactly that superservice. */
@@ -64,7 +66,7 @@ export class Superservice extends pulumi.ComponentResource {
         const serviceId = new GeneratedSecret(
             `${name}-id`,
             { format: "hex", length: 24, secret: false },
-            { parent: this },
+            { parent: this, protect: args.protectId ?? false },
         );
         const serviceKey = new GeneratedSecret(
             `${name}-key`,

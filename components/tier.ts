@@ -55,11 +55,14 @@ export function generatedCredentials(
     namespace: pulumi.Input<string>,
     labels: Record<string, string>,
     parent: pulumi.Resource,
+    options: { readonly protect?: boolean } = {},
 ): GeneratedCredentials {
+    // Protected data needs its password kept too: the database only takes a password when it
+    // first initialises, so a regenerated one could not open the kept data.
     const password = new GeneratedSecret(
         `${name}-password`,
         { format: "alphanumeric", length: 32 },
-        { parent },
+        { parent, protect: options.protect ?? false },
     );
     const secret = new k8s.core.v1.Secret(
         `${name}-credentials`,

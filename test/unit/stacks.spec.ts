@@ -366,6 +366,14 @@ describe("stack differences (data, not code paths)", () => {
         assert.strictEqual(claim.props.spec.volumeName, volume.props.metadata.name);
         assert.strictEqual(claim.props.spec.storageClassName, "");
         assert.ok(volume.protect && claim.protect, "prod data is protected");
+        const generated = (name: string) =>
+            prod.resources.find((r) => r.type === DYNAMIC_TYPE && r.name === name);
+        assert.ok(generated("mongodb-password")?.protect, "the password of the kept data is kept");
+        assert.ok(
+            generated("superservice-id")?.protect,
+            "the superservice ID in the kept data is kept",
+        );
+        assert.ok(!generated("superservice-key")?.protect, "the key stays rotatable");
         const devVolume = find(dev, "PersistentVolume", "mongodb-data");
         assert.strictEqual(devVolume.props.spec.hostPath.path, "/var/lib/licode/mongodb");
         assert.ok(!devVolume.protect, "dev data is not protected");

@@ -1,0 +1,1013 @@
+// End to end: the real CLI, provider and policy pack against a real control plane (tools/cluster:
+// etcd, kube-apiserver, controller-manager, scheduler, kwok nodes). The suite brings its own cluster
+// up (own state dir and ports: a demo cluster can run beside it) and down again, pass or fail, and
+// keeps backend, stack files and logs in a temporary directory (LICODE_E2E_KEEP=1 keeps it).
+//
+// Stacks: `local` (the repository's Pulumi.local.yaml: NodePort, static hostPath PV) and
+// `e2e-prod` (Pulumi.prod.yaml with cluster addresses: Ingress, NFS PV, protected data, two media
+// pools, two controllers). Each test first brings the stack to the state it starts from.
+
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import {
+    KObject,
+    PulumiOptions,
+    ROOT,
+    RunResult,
+    StackConfig,
+    Suite,
+    clusterDown,
+    clusterListing,
+    clusterUp,
+    createSuite,
+    exists,
+    explain,
+    exportStack,
+    getJson,
+    initStack,
+    killLeftovers,
+    kubectl,
+    markedProcesses,
+    orphansAndLost,
+    podsByTier,
+    policyArgs,
+    pulumi,
+    readConfig,
+    recoverInterruptedUpdate,
+    servicesWithoutEndpoints,
+    waitReady,
+    writeConfig,
+} from "./lib";
+
+const LOCAL = "local";
+const PROD = "e2e-prod";
+const LOCAL_NS = "licode-local";
+const PROD_NS = "licode-e2e-prod";
+/** The NFS server of the prod-like stack: nothing mounts under kwok, the PV only has to bind. */
+const NFS_SERVER = "10.200.0.250";
+
+const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+const gitStatus = () =>
+    spawnSync("git", ["status", "--porcelain", "--untracked-files=all"], {
+        cwd: ROOT,
+        encoding: "utf8",
+    }).stdout;
+
+describe("e2e: licode on a local control plane", function () {
+    let suite: Suite;
+    let gitBefore = "";
+    let localBase: StackConfig;
+    let prodBase: StackConfig;
+    /** The config each stack was last brought to successfully (undefined: unknown or destroyed). */
+    const deployed: Record<string, string | undefined> = {};
+    const policyOf: Record<string, string> = { [LOCAL]: "local", [PROD]: "prod" };
+
+    const must = (what: string, result: RunResult) => {
+        assert.strictEqual(result.status, 0, explain(what, result));
+        return result;
+    };
+
+    /** `pulumi up` of `stack` with `config` and the stack's policy config. */
+    async function up(
+        stack: string,
+        config: StackConfig,
+        extra: string[] = [],
+        options: PulumiOptions = {},
+    ): Promise<RunResult> {
+        writeConfig(suite, stack, config);
+        deployed[stack] = undefined;
+        const result = await pulumi(
+            suite,
+            [
+                "up",
+                "--yes",
+                "--skip-preview",
+                "--non-interactive",
+                "--stack",
+                stack,
+                ...policyArgs(policyOf[stack]),
+                ...extra,
+            ],
+            options,
+        );
+        if (result.status === 0) {
+            deployed[stack] = JSON.stringify(config);
+        }
+        return result;
+    }
+
+    async function preview(
+        stack: string,
+        config: StackConfig,
+        extra: string[] = [],
+    ): Promise<RunResult> {
+        writeConfig(suite, stack, config);
+        return pulumi(suite, [
+            "preview",
+            "--non-interactive",
+            "--stack",
+            stack,
+            ...policyArgs(policyOf[stack]),
+            ...extra,
+        ]);
+    }
+
+    /** Brings `stack` to `config` unless the last successful up already did. */
+    async function ensure(stack: string, config: StackConfig): Promise<void> {
+        if (deployed[stack] === JSON.stringify(config)) {
+            writeConfig(suite, stack, config);
+            return;
+        }
+        must(`pulumi up ${stack}`, await up(stack, config));
+    }
+
+    /** Destroys `stack` (unprotecting first) unless it holds nothing. */
+    async function ensureDestroyed(stack: string): Promise<void> {
+        const state = await exportStack(suite, stack);
+        if (
+            (state.resources ?? []).some(
+                (r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:"),
+            )
+        ) {
+            must(
+                "pulumi state unprotect",
+                await pulumi(suite, ["state", "unprotect", "--all", "--yes", "--stack", stack]),
+            );
+            must(
+                `pulumi destroy ${stack}`,
+                await pulumi(suite, [
+                    "destroy",
+                    "--yes",
+                    "--skip-preview",
+                    "--non-interactive",
+                    "--stack",
+                    stack,
+                ]),
+            );
+        }
+        deployed[stack] = undefined;
+    }
+
+    async function assertAllReady(namespace: string, expected: RegExp[]): Promise<void> {
+        const check = await waitReady(suite, namespace, 60);
+        assert.deepStrictEqual(check.problems, [], `workloads not Ready in ${namespace}`);
+        assert.strictEqual(
+            check.workloads.length,
+            expected.length,
+            `workloads: ${check.workloads.join(", ")}`,
+        );
+        for (const pattern of expected) {
+            assert.ok(
+                check.workloads.some((w) => pattern.test(w)),
+                `no workload matches ${pattern}: ${check.workloads.join(", ")}`,
+            );
+        }
+        const endpoints = await servicesWithoutEndpoints(suite, namespace);
+        assert.ok(endpoints.services.length >= 4, `services: ${endpoints.services.join(", ")}`);
+        assert.deepStrictEqual(endpoints.missing, [], "Services without ready endpoints");
+    }
+
+    async function assertNoOrphans(stack: string, namespace: string): Promise<void> {
+        const diff = await orphansAndLost(suite, stack, namespace);
+        assert.deepStrictEqual(diff.orphans, [], "objects in the cluster the stack does not know");
+        assert.deepStrictEqual(
+            diff.lost,
+            [],
+            "objects in the stack's state missing from the cluster",
+        );
+    }
+
+    const LOCAL_WORKLOADS = [
+        /^Deployment\/licode-nuve$/,
+        /^Deployment\/licode-erizo-controller$/,
+        /^DaemonSet\/licode-erizo-agent-default$/,
+        /^StatefulSet\/licode-mongodb$/,
+        /^StatefulSet\/licode-rabbitmq$/,
+        /^Job\/superservice-[a-z0-9]+$/,
+    ];
+
+    before(async function () {
+        gitBefore = gitStatus();
+        suite = createSuite();
+        const cluster = await clusterUp(suite);
+        assert.strictEqual(cluster.status, 0, explain("cluster.sh up", cluster));
+        // The prod-like stack's second media pool.
+        must(
+            "label media-1",
+            await kubectl(suite, [
+                "label",
+                "node",
+                "media-1",
+                "licode.io/media-pool=overflow",
+                "--overwrite",
+            ]),
+        );
+
+        fs.copyFileSync(`${ROOT}/Pulumi.local.yaml`, `${suite.workspace}/Pulumi.${LOCAL}.yaml`);
+        fs.copyFileSync(`${ROOT}/Pulumi.prod.yaml`, `${suite.workspace}/Pulumi.${PROD}.yaml`);
+        await initStack(suite, LOCAL);
+        await initStack(suite, PROD);
+        localBase = await readConfig(suite, LOCAL);
+        const prod = await readConfig(suite, PROD);
+        prodBase = {
+            ...prod,
+            "licode:namespace": PROD_NS,
+            "licode:ingress": { ...(prod["licode:ingress"] as object), host: "nuve.licode.test" },
+            "licode:storage": { ...(prod["licode:storage"] as object), server: NFS_SERVER },
+            "licode:networkPolicy": { enabled: true, nodeCidrs: ["10.200.0.0/24"] },
+            "licode:media": {
+                ...(prod["licode:media"] as object),
+                pools: [
+                    {
+                        name: "primary",
+                        nodeSelector: { "licode.io/media-pool": "default" },
+                        portRange: { min: 40000, max: 40999 },
+                    },
+                    {
+                        name: "overflow",
+                        nodeSelector: { "licode.io/media-pool": "overflow" },
+                        portRange: { min: 41000, max: 41999 },
+                    },
+                ],
+            },
+        };
+    });
+
+    after(async function () {
+        if (suite === undefined) {
+            return;
+        }
+        await killLeftovers(suite);
+        const down = await clusterDown(suite);
+        const left = markedProcesses(suite.marker);
+        if (process.env.LICODE_E2E_KEEP) {
+            console.log(`    e2e files kept in ${suite.dir}`);
+        } else {
+            fs.rmSync(suite.dir, { recursive: true, force: true });
+        }
+        assert.strictEqual(down.status, 0, explain("cluster.sh down", down));
+        assert.deepStrictEqual(left, [], "processes left running");
+        assert.strictEqual(gitStatus(), gitBefore, "the suite changed the working tree");
+    });
+
+    it("1a. up from empty (local: nodePort, hostPath PV): every workload Ready, every Service has endpoints", async () => {
+        const result = must("pulumi up local", await up(LOCAL, localBase));
+        assert.match(result.output, /Resources:\s+\+ \d+ created/);
+        await assertAllReady(LOCAL_NS, LOCAL_WORKLOADS);
+        const svc = (await getJson<KObject>(suite, [
+            "service",
+            "licode-nuve",
+            "-n",
+            LOCAL_NS,
+        ])) as KObject;
+        assert.strictEqual(svc.spec.type, "NodePort");
+        assert.strictEqual(svc.spec.ports[0].nodePort, 30300);
+        const pvc = (await getJson<KObject>(suite, [
+            "pvc",
+            "licode-mongodb-data",
+            "-n",
+            LOCAL_NS,
+        ])) as KObject;
+        assert.strictEqual(pvc.status.phase, "Bound");
+        assert.strictEqual(pvc.spec.volumeName, `licode-mongodb-data-${LOCAL_NS}`);
+        const outputs = JSON.parse(
+            must(
+                "stack output",
+                await pulumi(suite, ["stack", "output", "--json", "--stack", LOCAL]),
+            ).stdout,
+        );
+        assert.deepStrictEqual(outputs.nuveEndpoint, { mode: "nodePort", nodePort: 30300 });
+        assert.match(outputs.superserviceId, /^[0-9a-f]{24}$/);
+        await assertNoOrphans(LOCAL, LOCAL_NS);
+    });
+
+    it("2. a second preview and up report no changes", async () => {
+        await ensure(LOCAL, localBase);
+        const p = await preview(LOCAL, localBase, ["--expect-no-changes"]);
+        assert.strictEqual(p.status, 0, explain("preview --expect-no-changes", p));
+        const u = await up(LOCAL, localBase, ["--expect-no-changes"]);
+        assert.strictEqual(u.status, 0, explain("up --expect-no-changes", u));
+        assert.match(u.output, /Resources:\s+\d+ unchanged/);
+        assert.doesNotMatch(u.output, /[+~-] \d+ (created|updated|deleted|replaced)/);
+    });
+
+    it("3. a config change (log level, media port range) rolls exactly Nuve, ErizoController and ErizoAgent", async () => {
+        await ensure(LOCAL, localBase);
+        const workloads = "deployments.apps,statefulsets.apps,daemonsets.apps,jobs.batch";
+        const before = await getJson(suite, [workloads, "-n", LOCAL_NS]);
+        const podsBefore = await podsByTier(suite, LOCAL_NS);
+        const revisionsBefore = await getJson(suite, ["controllerrevisions.apps", "-n", LOCAL_NS]);
+
+        const changed = clone(localBase);
+        changed["licode:logLevel"] = "DEBUG";
+        const media = changed["licode:media"] as { portRange: { min: number; max: number } };
+        media.portRange = { min: 40000, max: 40199 };
+        const result = must("pulumi up (config change)", await up(LOCAL, changed));
+        assert.match(result.output, /licode-config.*replaced|\+-1 replaced/);
+        await assertAllReady(LOCAL_NS, LOCAL_WORKLOADS);
+
+        const after = await getJson(suite, [workloads, "-n", LOCAL_NS]);
+        const byId = (list: { items: KObject[] }) =>
+            new Map(list.items.map((o) => [`${o.kind}/${o.metadata.name}`, o]));
+        const was = byId(before);
+        const now = byId(after);
+        assert.deepStrictEqual(
+            [...now.keys()].sort(),
+            [...was.keys()].sort(),
+            "the set of workloads changed",
+        );
+        const rolled = [...now.entries()]
+            .filter(([id, o]) => o.metadata.generation !== was.get(id)?.metadata.generation)
+            .map(([id]) => id)
+            .sort();
+        assert.deepStrictEqual(rolled, [
+            "DaemonSet/licode-erizo-agent-default",
+            "Deployment/licode-erizo-controller",
+            "Deployment/licode-nuve",
+        ]);
+        // The rolled tiers run new pods only; the stateful tiers and the bootstrap Job kept theirs.
+        const podsAfter = await podsByTier(suite, LOCAL_NS);
+        for (const tier of ["nuve", "erizo-controller", "erizo-agent"]) {
+            const old = new Set(Object.values(podsBefore[tier] ?? {}));
+            const current = Object.values(podsAfter[tier] ?? {});
+            assert.ok(current.length > 0, `${tier} has pods`);
+            assert.ok(
+                current.every((uid) => !old.has(uid)),
+                `${tier} still runs a pod from before the change`,
+            );
+        }
+        for (const tier of ["mongodb", "rabbitmq", "superservice-bootstrap"]) {
+            assert.deepStrictEqual(podsAfter[tier], podsBefore[tier], `${tier} pods were replaced`);
+        }
+        for (const sts of ["licode-mongodb", "licode-rabbitmq"]) {
+            const a = was.get(`StatefulSet/${sts}`)!;
+            const b = now.get(`StatefulSet/${sts}`)!;
+            assert.strictEqual(
+                b.status.currentRevision,
+                a.status.currentRevision,
+                `${sts} currentRevision`,
+            );
+            assert.strictEqual(
+                b.status.updateRevision,
+                a.status.currentRevision,
+                `${sts} updateRevision`,
+            );
+        }
+        const revisionsAfter = await getJson(suite, ["controllerrevisions.apps", "-n", LOCAL_NS]);
+        const stsRevisions = (list: { items: KObject[] }) =>
+            list.items
+                .filter((r) => r.metadata.ownerReferences?.some((o) => o.kind === "StatefulSet"))
+                .map((r) => `${r.metadata.name} ${r.metadata.uid}`)
+                .sort();
+        assert.deepStrictEqual(
+            stsRevisions(revisionsAfter),
+            stsRevisions(revisionsBefore),
+            "StatefulSet controller revisions",
+        );
+        // The agents got the new range.
+        const ds = now.get("DaemonSet/licode-erizo-agent-default")!;
+        const env = ds.spec.template.spec.containers[0].env as { name: string; value?: string }[];
+        assert.strictEqual(env.find((e) => e.name === "MAX_PORT")?.value, "40199");
+        await assertNoOrphans(LOCAL, LOCAL_NS);
+    });
+
+    it("4. switching to ingress mode and back converges and leaves no orphans", async () => {
+        await ensure(LOCAL, localBase);
+        const ingressConfig = clone(localBase);
+        ingressConfig["licode:ingress"] = {
+            mode: "ingress",
+            className: "nginx",
+            host: "nuve.local.test",
+        };
+        must("pulumi up (ingress mode)", await up(LOCAL, ingressConfig));
+        await assertAllReady(LOCAL_NS, LOCAL_WORKLOADS);
+        const ingress = (await getJson<KObject>(suite, [
+            "ingress",
+            "licode-nuve",
+            "-n",
+            LOCAL_NS,
+        ])) as KObject;
+        assert.strictEqual(ingress.spec.ingressClassName, "nginx");
+        assert.strictEqual(ingress.status.loadBalancer.ingress[0].ip, "127.0.0.1");
+        let svc = (await getJson<KObject>(suite, [
+            "service",
+            "licode-nuve",
+            "-n",
+            LOCAL_NS,
+        ])) as KObject;
+        assert.strictEqual(svc.spec.type, "ClusterIP");
+        const outputs = JSON.parse(
+            must(
+                "stack output",
+                await pulumi(suite, ["stack", "output", "--json", "--stack", LOCAL]),
+            ).stdout,
+        );
+        assert.deepStrictEqual(outputs.nuveEndpoint, {
+            mode: "ingress",
+            url: "http://nuve.local.test/",
+        });
+        await assertNoOrphans(LOCAL, LOCAL_NS);
+
+        must("pulumi up (back to nodePort)", await up(LOCAL, localBase));
+        await assertAllReady(LOCAL_NS, LOCAL_WORKLOADS);
+        const ingresses = await getJson(suite, ["ingresses.networking.k8s.io", "-n", LOCAL_NS]);
+        assert.deepStrictEqual(
+            ingresses.items.map((i) => i.metadata.name),
+            [],
+            "an Ingress is left after switching back",
+        );
+        svc = (await getJson<KObject>(suite, [
+            "service",
+            "licode-nuve",
+            "-n",
+            LOCAL_NS,
+        ])) as KObject;
+        assert.strictEqual(svc.spec.type, "NodePort");
+        assert.strictEqual(svc.spec.ports[0].nodePort, 30300);
+        await assertNoOrphans(LOCAL, LOCAL_NS);
+        const p = await preview(LOCAL, localBase, ["--expect-no-changes"]);
+        assert.strictEqual(
+            p.status,
+            0,
+            explain("preview --expect-no-changes after switching back", p),
+        );
+    });
+
+    it("7. bad stack config fails before anything reaches the cluster", async () => {
+        await ensure(LOCAL, localBase);
+        const bad = clone(localBase);
+        bad["licode:logLevel"] = "LOUD";
+        bad["licode:ingress"] = { mode: "ingress" };
+        (bad["licode:media"] as { portRange: unknown }).portRange = { min: 41000, max: 40000 };
+        const namespaces = [LOCAL_NS, "licode-e2e-bad"];
+
+        // On the deployed stack: nothing changes.
+        let before = await clusterListing(suite, namespaces);
+        const result = await up(LOCAL, bad);
+        assert.notStrictEqual(result.status, 0, explain("up with bad config", result));
+        assert.match(
+            result.output,
+            /The stack's licode config has \d+ problems; nothing was deployed/,
+        );
+        for (const key of [
+            "licode:logLevel",
+            "licode:ingress.className",
+            "licode:ingress.host",
+            "licode:media.portRange",
+        ]) {
+            assert.ok(
+                result.output.includes(`- ${key}: `),
+                `the message names ${key}:\n${result.output.slice(-3000)}`,
+            );
+        }
+        assert.deepStrictEqual(
+            await clusterListing(suite, namespaces),
+            before,
+            "the cluster changed",
+        );
+
+        // On a new stack: not even its namespace is created.
+        const fresh = "e2e-bad";
+        policyOf[fresh] = "local";
+        await initStack(suite, fresh);
+        const freshBad = { ...clone(bad), "licode:namespace": "licode-e2e-bad" };
+        before = await clusterListing(suite, namespaces);
+        const freshResult = await up(fresh, freshBad);
+        assert.notStrictEqual(
+            freshResult.status,
+            0,
+            explain("up of a new stack with bad config", freshResult),
+        );
+        assert.match(freshResult.output, /nothing was deployed/);
+        assert.strictEqual(await exists(suite, "namespace", "licode-e2e-bad"), false);
+        assert.deepStrictEqual(
+            await clusterListing(suite, namespaces),
+            before,
+            "the cluster changed",
+        );
+        must("stack rm", await pulumi(suite, ["stack", "rm", fresh, "--yes"]));
+        writeConfig(suite, LOCAL, localBase);
+    });
+
+    it("8. a manifest the API server rejects fails preview (server-side dry run), and nothing is created", async () => {
+        await ensure(LOCAL, localBase);
+        // (a) An annotation name the API rejects (the config schema accepts any string).
+        const badAnnotation = clone(localBase);
+        badAnnotation["licode:ingress"] = {
+            mode: "ingress",
+            className: "nginx",
+            host: "nuve.local.test",
+            annotations: { "bad key!": "x" },
+        };
+        let before = await clusterListing(suite, [LOCAL_NS]);
+        let result = await preview(LOCAL, badAnnotation);
+        assert.notStrictEqual(result.status, 0, explain("preview with a bad annotation", result));
+        assert.match(
+            result.output,
+            /Ingress\.networking\.k8s\.io "licode-nuve" is invalid: metadata\.annotations: Invalid value: "bad key!"/,
+        );
+        assert.deepStrictEqual(
+            await clusterListing(suite, [LOCAL_NS]),
+            before,
+            "the cluster changed",
+        );
+
+        // (b) A NodePort another Service already holds: only the API server knows.
+        must(
+            "create squatter",
+            await kubectl(suite, [
+                "create",
+                "service",
+                "nodeport",
+                "e2e-squatter",
+                "--tcp=80",
+                "--node-port=30301",
+                "-n",
+                "default",
+            ]),
+        );
+        try {
+            const taken = clone(localBase);
+            taken["licode:ingress"] = { mode: "nodePort", nodePort: 30301 };
+            before = await clusterListing(suite, [LOCAL_NS]);
+            result = await preview(LOCAL, taken);
+            assert.notStrictEqual(
+                result.status,
+                0,
+                explain("preview with a taken nodePort", result),
+            );
+            assert.match(
+                result.output,
+                /spec\.ports\[0\]\.nodePort: Invalid value: 30301: provided port is already allocated/,
+            );
+            assert.deepStrictEqual(
+                await clusterListing(suite, [LOCAL_NS]),
+                before,
+                "the cluster changed",
+            );
+        } finally {
+            await kubectl(suite, ["delete", "service", "e2e-squatter", "-n", "default"]);
+            writeConfig(suite, LOCAL, localBase);
+        }
+    });
+
+    it("5. SIGKILL in the middle of an up: cancel, refresh, up converge with nothing lost", async () => {
+        await ensure(LOCAL, localBase);
+        const pv = (await getJson<KObject>(suite, [
+            "pv",
+            `licode-mongodb-data-${LOCAL_NS}`,
+        ])) as KObject;
+        const pvc = (await getJson<KObject>(suite, [
+            "pvc",
+            "licode-mongodb-data",
+            "-n",
+            LOCAL_NS,
+        ])) as KObject;
+        const secrets = async () =>
+            (
+                await getJson(suite, [
+                    "secrets",
+                    "-n",
+                    LOCAL_NS,
+                    "-l",
+                    "app.kubernetes.io/name in (mongodb,rabbitmq)",
+                ])
+            ).items
+                .map((s) => `${s.metadata.name} ${s.metadata.uid} ${JSON.stringify(s.data)}`)
+                .sort();
+        const credentialsBefore = await secrets();
+        const outputsBefore = JSON.parse(
+            must(
+                "stack output",
+                await pulumi(suite, ["stack", "output", "--json", "--stack", LOCAL]),
+            ).stdout,
+        );
+        const statefulPodsBefore = await podsByTier(suite, LOCAL_NS);
+
+        // A change that replaces the config Secret, rolls three workloads and updates the Service
+        // (whose awaiter takes ~10 s): kill the CLI a moment after that update started.
+        const target = clone(localBase);
+        target["licode:logLevel"] = "WARN";
+        target["licode:ingress"] = { mode: "nodePort", nodePort: 30310 };
+        let trigger = "";
+        const killed = await up(LOCAL, target, [], {
+            onOutput: (all, child) => {
+                if (trigger === "" && /Service nuve updating/.test(all)) {
+                    trigger = "Service nuve updating";
+                    setTimeout(() => child.kill("SIGKILL"), 1500);
+                }
+            },
+        });
+        assert.strictEqual(
+            killed.signal,
+            "SIGKILL",
+            explain(`up killed after "${trigger}"`, killed),
+        );
+
+        // The killed update's lock blocks the next one until `pulumi cancel`.
+        const blocked = await up(LOCAL, target);
+        assert.notStrictEqual(blocked.status, 0, explain("up after the kill", blocked));
+        assert.match(blocked.output, /the stack is currently locked/);
+
+        const recovery = await recoverInterruptedUpdate(suite, LOCAL);
+        console.log(
+            `      killed mid-up; pending operations: ${recovery.pending.length === 0 ? "none" : recovery.pending.join("; ")}` +
+                `; adopted: ${recovery.adopted.length}; dropped: ${recovery.dropped.length}`,
+        );
+        const converged = await up(LOCAL, target);
+        assert.strictEqual(converged.status, 0, explain("up after recovery", converged));
+        const noChanges = await preview(LOCAL, target, ["--expect-no-changes"]);
+        assert.strictEqual(
+            noChanges.status,
+            0,
+            explain("preview --expect-no-changes after recovery", noChanges),
+        );
+
+        await assertAllReady(LOCAL_NS, LOCAL_WORKLOADS);
+        await assertNoOrphans(LOCAL, LOCAL_NS);
+        const pvAfter = (await getJson<KObject>(suite, [
+            "pv",
+            `licode-mongodb-data-${LOCAL_NS}`,
+        ])) as KObject;
+        const pvcAfter = (await getJson<KObject>(suite, [
+            "pvc",
+            "licode-mongodb-data",
+            "-n",
+            LOCAL_NS,
+        ])) as KObject;
+        assert.strictEqual(pvAfter.metadata.uid, pv.metadata.uid, "the MongoDB PV was replaced");
+        assert.strictEqual(pvcAfter.metadata.uid, pvc.metadata.uid, "the MongoDB PVC was replaced");
+        assert.strictEqual(pvcAfter.status.phase, "Bound");
+        assert.deepStrictEqual(
+            await secrets(),
+            credentialsBefore,
+            "the generated credentials changed",
+        );
+        const outputsAfter = JSON.parse(
+            must(
+                "stack output",
+                await pulumi(suite, ["stack", "output", "--json", "--stack", LOCAL]),
+            ).stdout,
+        );
+        assert.strictEqual(
+            outputsAfter.superserviceId,
+            outputsBefore.superserviceId,
+            "the superservice ID changed",
+        );
+        assert.deepStrictEqual(outputsAfter.nuveEndpoint, { mode: "nodePort", nodePort: 30310 });
+        const statefulPodsAfter = await podsByTier(suite, LOCAL_NS);
+        for (const tier of ["mongodb", "rabbitmq"]) {
+            assert.deepStrictEqual(
+                statefulPodsAfter[tier],
+                statefulPodsBefore[tier],
+                `${tier} pods were replaced`,
+            );
+        }
+    });
+
+    it("6a. destroy removes everything of the dev-like stack (namespace and PV gone)", async () => {
+        if (deployed[LOCAL] === undefined) {
+            await ensure(LOCAL, localBase);
+        }
+        const result = await pulumi(suite, [
+            "destroy",
+            "--yes",
+            "--skip-preview",
+            "--non-interactive",
+            "--stack",
+            LOCAL,
+        ]);
+        assert.strictEqual(result.status, 0, explain("pulumi destroy local", result));
+        deployed[LOCAL] = undefined;
+        assert.strictEqual(
+            await exists(suite, "namespace", LOCAL_NS),
+            false,
+            "the namespace is left",
+        );
+        assert.strictEqual(
+            await exists(suite, "pv", `licode-mongodb-data-${LOCAL_NS}`),
+            false,
+            "the PV is left",
+        );
+        const left = await getJson(suite, [
+            "persistentvolumes,namespaces",
+            "-l",
+            `app.kubernetes.io/instance=licode-${LOCAL}`,
+        ]);
+        assert.deepStrictEqual(
+            left.items.map((o) => `${o.kind}/${o.metadata.name}`),
+            [],
+        );
+        const state = await exportStack(suite, LOCAL);
+        assert.deepStrictEqual(
+            (state.resources ?? []).map((r) => r.urn),
+            [],
+        );
+    });
+
+    it("5b. SIGKILL during a cold up (creates in flight): pending creates adopted, converges, PV and PVC kept", async () => {
+        await ensureDestroyed(LOCAL);
+        // Killed just after the bootstrap Job's create started (its awaiter waits ~1 s for the Job to
+        // complete): the Job, autonamed, is in flight, and so are the Services (~10 s awaiters).
+        let trigger = "";
+        const killed = await up(LOCAL, localBase, [], {
+            onOutput: (all, child) => {
+                const m = /Job superservice creating/.exec(all);
+                if (trigger === "" && m !== null) {
+                    trigger = m[0];
+                    setTimeout(() => child.kill("SIGKILL"), 100);
+                }
+            },
+        });
+        assert.strictEqual(
+            killed.signal,
+            "SIGKILL",
+            explain(`up killed after "${trigger}"`, killed),
+        );
+        const pv = (await getJson<KObject>(suite, [
+            "pv",
+            `licode-mongodb-data-${LOCAL_NS}`,
+        ])) as KObject;
+        const pvc = (await getJson<KObject>(suite, [
+            "pvc",
+            "licode-mongodb-data",
+            "-n",
+            LOCAL_NS,
+        ])) as KObject;
+        const secretsAtKill = (await getJson(suite, ["secrets", "-n", LOCAL_NS])).items
+            .map((o) => o.metadata.name)
+            .sort();
+
+        const recovery = await recoverInterruptedUpdate(suite, LOCAL);
+        console.log(
+            `      killed after "${trigger}"; pending operations: ${recovery.pending.length === 0 ? "none" : recovery.pending.join("; ")}` +
+                `; adopted: ${recovery.adopted.length}; dropped: ${recovery.dropped.length}`,
+        );
+        assert.ok(
+            recovery.pending.some(
+                (p) => p.startsWith("creating ") && p.includes("kubernetes:core/v1:Service::"),
+            ),
+            `no Service create was in flight: ${recovery.pending.join("; ")}`,
+        );
+        must("up after recovery", await up(LOCAL, localBase));
+        const noChanges = await preview(LOCAL, localBase, ["--expect-no-changes"]);
+        assert.strictEqual(
+            noChanges.status,
+            0,
+            explain("preview --expect-no-changes after recovery", noChanges),
+        );
+        await assertAllReady(LOCAL_NS, LOCAL_WORKLOADS);
+        await assertNoOrphans(LOCAL, LOCAL_NS);
+        const pvAfter = (await getJson<KObject>(suite, [
+            "pv",
+            `licode-mongodb-data-${LOCAL_NS}`,
+        ])) as KObject;
+        const pvcAfter = (await getJson<KObject>(suite, [
+            "pvc",
+            "licode-mongodb-data",
+            "-n",
+            LOCAL_NS,
+        ])) as KObject;
+        assert.strictEqual(pvAfter.metadata.uid, pv.metadata.uid, "the MongoDB PV was replaced");
+        assert.strictEqual(pvcAfter.metadata.uid, pvc.metadata.uid, "the MongoDB PVC was replaced");
+        // Every Secret that existed when the CLI died is still the one in use (none regenerated).
+        const secretsNow = (await getJson(suite, ["secrets", "-n", LOCAL_NS])).items.map(
+            (o) => o.metadata.name,
+        );
+        for (const name of secretsAtKill) {
+            assert.ok(
+                secretsNow.includes(name),
+                `Secret ${name} was replaced: now ${secretsNow.join(", ")}`,
+            );
+        }
+    });
+
+    it("1b. up from empty (prod-like: ingress, NFS PV, protected data): every workload Ready, every Service has endpoints", async () => {
+        // The two stacks' controllers would compete for the signalling nodes' host port.
+        await ensureDestroyed(LOCAL);
+        const result = must("pulumi up e2e-prod", await up(PROD, prodBase));
+        assert.match(result.output, /Resources:\s+\+ \d+ created/);
+        await assertAllReady(PROD_NS, [
+            /^Deployment\/licode-nuve$/,
+            /^Deployment\/licode-erizo-controller$/,
+            /^DaemonSet\/licode-erizo-agent-primary$/,
+            /^DaemonSet\/licode-erizo-agent-overflow$/,
+            /^StatefulSet\/licode-mongodb$/,
+            /^StatefulSet\/licode-rabbitmq$/,
+            /^Job\/superservice-[a-z0-9]+$/,
+        ]);
+        const ec = (await getJson<KObject>(suite, [
+            "deployment",
+            "licode-erizo-controller",
+            "-n",
+            PROD_NS,
+        ])) as KObject;
+        assert.strictEqual(ec.status.readyReplicas, 2);
+        const ingress = (await getJson<KObject>(suite, [
+            "ingress",
+            "licode-nuve",
+            "-n",
+            PROD_NS,
+        ])) as KObject;
+        assert.deepStrictEqual(ingress.spec.tls, [
+            { hosts: ["nuve.licode.test"], secretName: "nuve-tls" },
+        ]);
+        assert.strictEqual(ingress.status.loadBalancer.ingress[0].ip, "127.0.0.1");
+        const pv = (await getJson<KObject>(suite, [
+            "pv",
+            `licode-mongodb-data-${PROD_NS}`,
+        ])) as KObject;
+        assert.deepStrictEqual(pv.spec.nfs, { server: NFS_SERVER, path: "/nfs_mongodb/mongodb" });
+        assert.strictEqual(pv.spec.persistentVolumeReclaimPolicy, "Retain");
+        assert.strictEqual(pv.status.phase, "Bound");
+        const pvc = (await getJson<KObject>(suite, [
+            "pvc",
+            "licode-mongodb-data",
+            "-n",
+            PROD_NS,
+        ])) as KObject;
+        assert.strictEqual(pvc.status.phase, "Bound");
+        await assertNoOrphans(PROD, PROD_NS);
+        const p = await preview(PROD, prodBase, ["--expect-no-changes"]);
+        assert.strictEqual(p.status, 0, explain("second preview of e2e-prod", p));
+    });
+
+    /** What the prod-like stack's data depends on, recorded before 6b's destroy. */
+    let protectedData:
+        { pv: string; pvc: string; mongoPassword: string; superserviceId: string } | undefined;
+
+    const mongoPassword = async (namespace: string): Promise<string> => {
+        const secrets = await getJson(suite, [
+            "secrets",
+            "-n",
+            namespace,
+            "-l",
+            "app.kubernetes.io/name=mongodb",
+        ]);
+        assert.strictEqual(secrets.items.length, 1, "one MongoDB credentials Secret");
+        return Buffer.from(secrets.items[0].data.password, "base64").toString("utf8");
+    };
+
+    /** Runs the destroy that must stop at the protected PV and PVC. */
+    async function destroyStoppingAtProtectedData(): Promise<RunResult> {
+        const result = await pulumi(suite, [
+            "destroy",
+            "--yes",
+            "--skip-preview",
+            "--non-interactive",
+            "--stack",
+            PROD,
+        ]);
+        deployed[PROD] = undefined;
+        return result;
+    }
+
+    it("6b. destroy of the prod-like stack keeps the protected PV and PVC and names them", async () => {
+        await ensureDestroyed(LOCAL);
+        await ensure(PROD, prodBase);
+        const pv = (await getJson<KObject>(suite, [
+            "pv",
+            `licode-mongodb-data-${PROD_NS}`,
+        ])) as KObject;
+        const pvc = (await getJson<KObject>(suite, [
+            "pvc",
+            "licode-mongodb-data",
+            "-n",
+            PROD_NS,
+        ])) as KObject;
+        const outputs = JSON.parse(
+            must(
+                "stack output",
+                await pulumi(suite, ["stack", "output", "--json", "--stack", PROD]),
+            ).stdout,
+        );
+        protectedData = {
+            pv: pv.metadata.uid,
+            pvc: pvc.metadata.uid,
+            mongoPassword: await mongoPassword(PROD_NS),
+            superserviceId: outputs.superserviceId,
+        };
+        const result = await destroyStoppingAtProtectedData();
+        assert.notStrictEqual(result.status, 0, explain("destroy of protected data", result));
+        assert.match(
+            result.output,
+            /PersistentVolumeClaim::mongodb-data" cannot be deleted\s+because it is protected/,
+        );
+        assert.match(result.output, /pulumi state unprotect/);
+        const pvAfter = (await getJson<KObject>(suite, [
+            "pv",
+            `licode-mongodb-data-${PROD_NS}`,
+        ])) as KObject;
+        const pvcAfter = (await getJson<KObject>(suite, [
+            "pvc",
+            "licode-mongodb-data",
+            "-n",
+            PROD_NS,
+        ])) as KObject;
+        assert.strictEqual(pvAfter.metadata.uid, pv.metadata.uid);
+        assert.strictEqual(pvcAfter.metadata.uid, pvc.metadata.uid);
+        assert.strictEqual(pvcAfter.metadata.deletionTimestamp, undefined);
+        // The workloads are gone; the namespace stays because it holds the claim.
+        const workloads = await getJson(suite, [
+            "deployments.apps,statefulsets.apps,daemonsets.apps,jobs.batch,services",
+            "-n",
+            PROD_NS,
+        ]);
+        assert.deepStrictEqual(
+            workloads.items.map((o) => `${o.kind}/${o.metadata.name}`),
+            [],
+        );
+        const state = await exportStack(suite, PROD);
+        const kept = (state.resources ?? []).filter((r) => r.protect).map((r) => r.type);
+        assert.ok(
+            kept.includes("kubernetes:core/v1:PersistentVolume"),
+            `protected: ${kept.join(", ")}`,
+        );
+        assert.ok(
+            kept.includes("kubernetes:core/v1:PersistentVolumeClaim"),
+            `protected: ${kept.join(", ")}`,
+        );
+    });
+
+    it("6c. up after a destroy stopped at protected data reattaches it with the same credentials; unprotect + destroy removes it", async () => {
+        if (
+            protectedData === undefined ||
+            (await exists(suite, "deployment", "licode-nuve", PROD_NS))
+        ) {
+            // 6b did not leave its state: make it.
+            await ensureDestroyed(LOCAL);
+            await ensure(PROD, prodBase);
+            const pv = (await getJson<KObject>(suite, [
+                "pv",
+                `licode-mongodb-data-${PROD_NS}`,
+            ])) as KObject;
+            const pvc = (await getJson<KObject>(suite, [
+                "pvc",
+                "licode-mongodb-data",
+                "-n",
+                PROD_NS,
+            ])) as KObject;
+            const outputs = JSON.parse(
+                must(
+                    "stack output",
+                    await pulumi(suite, ["stack", "output", "--json", "--stack", PROD]),
+                ).stdout,
+            );
+            protectedData = {
+                pv: pv.metadata.uid,
+                pvc: pvc.metadata.uid,
+                mongoPassword: await mongoPassword(PROD_NS),
+                superserviceId: outputs.superserviceId,
+            };
+            await destroyStoppingAtProtectedData();
+        }
+        try {
+            must("up after the stopped destroy", await up(PROD, prodBase));
+            await assertAllReady(PROD_NS, [
+                /^Deployment\/licode-nuve$/,
+                /^Deployment\/licode-erizo-controller$/,
+                /^DaemonSet\/licode-erizo-agent-primary$/,
+                /^DaemonSet\/licode-erizo-agent-overflow$/,
+                /^StatefulSet\/licode-mongodb$/,
+                /^StatefulSet\/licode-rabbitmq$/,
+                /^Job\/superservice-[a-z0-9]+$/,
+            ]);
+            const pv = (await getJson<KObject>(suite, [
+                "pv",
+                `licode-mongodb-data-${PROD_NS}`,
+            ])) as KObject;
+            const pvc = (await getJson<KObject>(suite, [
+                "pvc",
+                "licode-mongodb-data",
+                "-n",
+                PROD_NS,
+            ])) as KObject;
+            assert.strictEqual(pv.metadata.uid, protectedData.pv, "the PV was replaced");
+            assert.strictEqual(pvc.metadata.uid, protectedData.pvc, "the PVC was replaced");
+            // MongoDB applies its root password only when it first initialises the data directory, and
+            // the kept data holds the superservice: both must survive, or Nuve cannot log in to its data.
+            const outputs = JSON.parse(
+                must(
+                    "stack output",
+                    await pulumi(suite, ["stack", "output", "--json", "--stack", PROD]),
+                ).stdout,
+            );
+            assert.strictEqual(
+                await mongoPassword(PROD_NS),
+                protectedData.mongoPassword,
+                "the kept MongoDB data's root password was regenerated",
+            );
+            assert.strictEqual(
+                outputs.superserviceId,
+                protectedData.superserviceId,
+                "the superservice ID was regenerated (the kept data holds the old one)",
+            );
+        } finally {
+            // Deleting the data takes a deliberate unprotect, as the README says.
+            await ensureDestroyed(PROD);
+            assert.strictEqual(await exists(suite, "namespace", PROD_NS), false);
+            assert.strictEqual(await exists(suite, "pv", `licode-mongodb-data-${PROD_NS}`), false);
+        }
+    });
+});
