@@ -863,9 +863,8 @@ describe("e2e: licode on a local control plane", function () {
         return result;
     }
 
-    it("6b. destroy of the prod-like stack keeps the protected PV and PVC and names them", async () => {
-        await ensureDestroyed(LOCAL);
-        await ensure(PROD, prodBase);
+    /** The identities the prod-like stack's protected data must keep across a stopped destroy. */
+    async function captureProtectedData(): Promise<NonNullable<typeof protectedData>> {
         const pv = (await getJson<KObject>(suite, [
             "pv",
             `licode-mongodb-data-${PROD_NS}`,
@@ -882,12 +881,18 @@ describe("e2e: licode on a local control plane", function () {
                 await pulumi(suite, ["stack", "output", "--json", "--stack", PROD]),
             ).stdout,
         );
-        protectedData = {
+        return {
             pv: pv.metadata.uid,
             pvc: pvc.metadata.uid,
             mongoPassword: await mongoPassword(PROD_NS),
             superserviceId: outputs.superserviceId,
         };
+    }
+
+    it("6b. destroy of the prod-like stack keeps the protected PV and PVC and names them", async () => {
+        await ensureDestroyed(LOCAL);
+        await ensure(PROD, prodBase);
+        protectedData = await captureProtectedData();
         const result = await destroyStoppingAtProtectedData();
         assert.notStrictEqual(result.status, 0, explain("destroy of protected data", result));
         assert.match(
@@ -905,8 +910,8 @@ describe("e2e: licode on a local control plane", function () {
             "-n",
             PROD_NS,
         ])) as KObject;
-        assert.strictEqual(pvAfter.metadata.uid, pv.metadata.uid);
-        assert.strictEqual(pvcAfter.metadata.uid, pvc.metadata.uid);
+        assert.strictEqual(pvAfter.metadata.uid, protectedData.pv);
+        assert.strictEqual(pvcAfter.metadata.uid, protectedData.pvc);
         assert.strictEqual(pvcAfter.metadata.deletionTimestamp, undefined);
         // The workloads are gone; the namespace stays because it holds the claim.
         const workloads = await getJson(suite, [
@@ -938,28 +943,7 @@ describe("e2e: licode on a local control plane", function () {
             // 6b did not leave its state: make it.
             await ensureDestroyed(LOCAL);
             await ensure(PROD, prodBase);
-            const pv = (await getJson<KObject>(suite, [
-                "pv",
-                `licode-mongodb-data-${PROD_NS}`,
-            ])) as KObject;
-            const pvc = (await getJson<KObject>(suite, [
-                "pvc",
-                "licode-mongodb-data",
-                "-n",
-                PROD_NS,
-            ])) as KObject;
-            const outputs = JSON.parse(
-                must(
-                    "stack output",
-                    await pulumi(suite, ["stack", "output", "--json", "--stack", PROD]),
-                ).stdout,
-            );
-            protectedData = {
-                pv: pv.metadata.uid,
-                pvc: pvc.metadata.uid,
-                mongoPassword: await mongoPassword(PROD_NS),
-                superserviceId: outputs.superserviceId,
-            };
+            protectedData = await captureProtectedData();
             await destroyStoppingAtProtectedData();
         }
         try {
