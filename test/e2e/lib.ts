@@ -6,11 +6,12 @@
  * Every pulumi process gets a marker in its environment; the plugins it starts inherit it, so
  * whatever a killed or finished CLI leaves behind is found by that marker and ended by PID.
  */
-import { ChildProcess, spawn, spawnSync } from "child_process";
+import { ChildProcess, spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { pulumiEnv } from "../engine/engine";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 const CLUSTER_SH = path.join(ROOT, "tools", "cluster", "cluster.sh");
@@ -60,28 +61,6 @@ export interface RunResult {
 
 let commandCounter = 0;
 
-/** The environment of tools/pulumi-env.sh (sourced, so scripts and tests cannot drift apart). */
-function envFromPulumiEnvSh(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-    const result = spawnSync("bash", ["-c", ". tools/pulumi-env.sh && env -0"], {
-        cwd: ROOT,
-        env: { ...process.env, ...extra },
-        encoding: "utf8",
-    });
-    if (result.status !== 0) {
-        throw new Error(
-            `tools/pulumi-env.sh failed (the e2e tests need \`npm run setup\` first):\n${result.stderr}`,
-        );
-    }
-    const env: NodeJS.ProcessEnv = {};
-    for (const entry of result.stdout.split("\0")) {
-        const eq = entry.indexOf("=");
-        if (eq > 0) {
-            env[entry.slice(0, eq)] = entry.slice(eq + 1);
-        }
-    }
-    return env;
-}
-
 /** Creates the suite's temporary directories and environments. Nothing is started yet. */
 export function createSuite(): Suite {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "licode-e2e-"));
@@ -105,22 +84,22 @@ export function createSuite(): Suite {
     };
     // No marker here: the control plane's processes outlive each command and cluster.sh stops them.
     delete clusterEnv.LICODE_E2E_MARKER;
-    const pulumiEnv = envFromPulumiEnvSh({
+    const env = pulumiEnv({
         PULUMI_BACKEND_URL: `file://${state}`,
     });
-    pulumiEnv.PULUMI_CONFIG_PASSPHRASE = PASSPHRASE;
-    delete pulumiEnv.PULUMI_CONFIG_PASSPHRASE_FILE;
-    pulumiEnv.KUBECONFIG = path.join(clusterDir, "kubeconfig");
-    delete pulumiEnv.KUBECONTEXT;
-    pulumiEnv.LICODE_E2E_MARKER = marker;
-    pulumiEnv.NO_COLOR = "1";
+    env.PULUMI_CONFIG_PASSPHRASE = PASSPHRASE;
+    delete env.PULUMI_CONFIG_PASSPHRASE_FILE;
+    env.KUBECONFIG = path.join(clusterDir, "kubeconfig");
+    delete env.KUBECONTEXT;
+    env.LICODE_E2E_MARKER = marker;
+    env.NO_COLOR = "1";
 
     // The project, as tools/pulumi-env.sh's licode_workspace copies it; stack files are ours.
     for (const f of ["Pulumi.yaml", "index.ts", "components", "tsconfig.json", "package.json"]) {
         fs.cpSync(path.join(ROOT, f), path.join(workspace, f), { recursive: true });
     }
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(workspace, "node_modules"));
-    return { dir, workspace, logDir, clusterEnv, pulumiEnv, marker };
+    return { dir, workspace, logDir, clusterEnv, pulumiEnv: env, marker };
 }
 
 /** Runs a command to completion. `onOutput` sees each chunk with the child, e.g. to kill it. */

@@ -19,7 +19,7 @@ export const THROWAWAY_PASSPHRASE = "licode-engine-test-throwaway";
  * tools/pulumi-env.sh. Throws with the script's message (e.g. "Run: npm run setup") when the
  * toolchain is not set up, so the tests fail rather than skip.
  */
-export function pulumiEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+export function pulumiEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     const result = spawnSync("bash", ["-c", ". tools/pulumi-env.sh && env -0"], {
         cwd: ROOT,
         env: { ...process.env, ...extra },
@@ -27,7 +27,7 @@ export function pulumiEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv
     });
     if (result.status !== 0) {
         throw new Error(
-            `tools/pulumi-env.sh failed (the engine tests need \`npm run setup\` first):\n${result.stderr}`,
+            `tools/pulumi-env.sh failed (the tests need \`npm run setup\` first):\n${result.stderr}`,
         );
     }
     const env: NodeJS.ProcessEnv = {};
