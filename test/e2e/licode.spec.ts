@@ -708,14 +708,16 @@ describe("e2e: licode on a local control plane", function () {
 
     it("5b. SIGKILL during a cold up (creates in flight): pending creates adopted, converges, PV and PVC kept", async () => {
         await ensureDestroyed(LOCAL);
-        // Killed just after the bootstrap Job's create started (its awaiter waits ~1 s for the Job to
-        // complete): the Job, autonamed, is in flight, and so are the Services (~10 s awaiters).
+        // Killed once the MongoDB claim exists and the bootstrap Job's create has started: the Job,
+        // autonamed, is in flight, and so are the Services (~10 s awaiters). Nothing orders the claim
+        // before the Job, so the kill waits for both.
         let trigger = "";
         const killed = await up(LOCAL, localBase, [], {
             onOutput: (all, child) => {
-                const m = /Job superservice creating/.exec(all);
-                if (trigger === "" && m !== null) {
-                    trigger = m[0];
+                const claim = /PersistentVolumeClaim mongodb-data created/.exec(all);
+                const job = /Job superservice creating/.exec(all);
+                if (trigger === "" && claim !== null && job !== null) {
+                    trigger = `${claim[0]}; ${job[0]}`;
                     setTimeout(() => child.kill("SIGKILL"), 100);
                 }
             },
