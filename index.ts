@@ -135,6 +135,7 @@ new ErizoController(
         gracePeriodSeconds: config.erizoController.gracePeriodSeconds,
         maxSurge: config.erizoController.maxSurge,
         maxUnavailable: config.erizoController.maxUnavailable,
+        tlsSecretName: config.erizoController.tls?.secretName,
     },
     tierOptions,
 );
@@ -150,6 +151,7 @@ new ErizoAgent(
         publicAddress: config.publicAddress,
         gracePeriodSeconds: config.media.gracePeriodSeconds,
         maxUnavailable: config.media.maxUnavailable,
+        recordings: config.erizoAgent.recordings,
     },
     tierOptions,
 );

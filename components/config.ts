@@ -3,8 +3,15 @@
  * error messages. Stack files set keys under `licode:`; `parseConfig` turns them into a
  * `LicodeConfig` or throws a `ConfigError` that lists every problem at once.
  */
+import { isIP } from "net";
 import { z } from "zod";
 import { isQuantity, parseQuantity } from "./quantity";
+
+/** In `erizoController.hostname`, stands for the name of the node each controller runs on. */
+export const NODE_NAME_PLACEHOLDER = "{nodeName}";
+
+/** The resources every tier sets requests and limits for. */
+export const RESOURCE_NAMES = ["cpu", "memory", "ephemeralStorage"] as const;
 
 /** Kubernetes forbids media ranges that collide with the ports kube-proxy opens on every node. */
 export const NODE_PORT_RANGE = { min: 30000, max: 32767 } as const;
@@ -80,6 +87,7 @@ const portRange = z
 const resourcePair = z.strictObject({
     cpu: quantity("cpu").optional(),
     memory: quantity("memory").optional(),
+    ephemeralStorage: quantity("ephemeralStorage").optional(),
 });
 
 const resources = z
@@ -88,7 +96,7 @@ const resources = z
         limits: resourcePair.optional(),
     })
     .superRefine((value, ctx) => {
-        for (const resource of ["cpu", "memory"] as const) {
+        for (const resource of RESOURCE_NAMES) {
             const request = value.requests?.[resource];
             const limit = value.limits?.[resource];
             if (request === undefined || limit === undefined) {
@@ -166,6 +174,15 @@ const ingress = z.discriminatedUnion(
     { error: 'ingress.mode must be "nodePort" or "ingress"' },
 );
 
+/** A host the kubelet can mount NFS from: an IPv4 or IPv6 address, or a DNS name. */
+function isHost(value: string): boolean {
+    if (isIP(value) !== 0) {
+        return true;
+    }
+    // Digits and dots that are no IPv4 address are a mistyped address, not a DNS name.
+    return !/^[\d.]+$/.test(value) && value.length <= 253 && DNS_1123_SUBDOMAIN.test(value);
+}
+
 const absolutePath = (what: string) =>
     z
         .string()
@@ -185,10 +202,11 @@ const storage = z.discriminatedUnion(
             kind: z.literal("nfs"),
             server: z
                 .string()
-                .min(
-                    1,
-                    "the NFS server is required: set storage.server to its address or DNS name",
-                ),
+                .min(1, "the NFS server is required: set storage.server to its address or DNS name")
+                .refine(isHost, {
+                    message:
+                        "the NFS server must be an IPv4 address (192.168.94.40), an IPv6 address (fd00::40) or a DNS name (nfs.example.com)",
+                }),
             path: absolutePath("the NFS export path").default("/nfs_mongodb/mongodb"),
             size: quantity("the volume size").default("10Gi"),
             reclaimPolicy: z.enum(["Retain", "Delete"]).default("Retain"),
@@ -197,6 +215,13 @@ const storage = z.discriminatedUnion(
         z.strictObject({
             kind: z.literal("hostPath"),
             path: absolutePath("the host path"),
+            node: z
+                .string()
+                .max(253)
+                .regex(
+                    DNS_1123_SUBDOMAIN,
+                    "set storage.node to the name of the node that holds the directory (kubectl get nodes), so MongoDB always returns to its data",
+                ),
             size: quantity("the volume size").default("10Gi"),
             dataProtection: dataProtection.default("none"),
         }),
@@ -294,11 +319,47 @@ const erizoController = tier
         port: z.number().int().min(1024).max(65535).default(8080),
         hostname: z
             .string()
-            .regex(DNS_1123_SUBDOMAIN, "the hostname must be a DNS name")
+            .refine(
+                (name) => DNS_1123_SUBDOMAIN.test(name.replace(NODE_NAME_PLACEHOLDER, "node")),
+                {
+                    message: `the hostname must be a DNS name, optionally with ${NODE_NAME_PLACEHOLDER} for each controller's node, e.g. ${NODE_NAME_PLACEHOLDER}.signalling.example.com`,
+                },
+            )
             .optional(),
-        ssl: z.boolean().default(false),
+        ssl: z.boolean().optional(),
+        tls: z
+            .strictObject({
+                secretName: dns1123Label("the signalling TLS secret name"),
+            })
+            .optional(),
     })
     .superRefine((value, ctx) => {
+        if (value.tls !== undefined && value.hostname === undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["hostname"],
+                message: `TLS needs the name on the certificate: set hostname, e.g. ${NODE_NAME_PLACEHOLDER}.signalling.example.com with a certificate for *.signalling.example.com; browsers refuse a certificate that does not name the host they connect to`,
+            });
+        }
+        if (value.tls !== undefined && value.ssl === false) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["ssl"],
+                message:
+                    "the controller serves TLS (tls is set) but would tell clients to connect without it; remove ssl or set it true",
+            });
+        }
+        if (
+            value.hostname !== undefined &&
+            !value.hostname.includes(NODE_NAME_PLACEHOLDER) &&
+            (value.replicas ?? DEFAULT_REPLICAS.erizoController) > 1
+        ) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["hostname"],
+                message: `every controller would give clients the same hostname, but each room lives on one controller; put ${NODE_NAME_PLACEHOLDER} in it (one DNS name per signalling node), or run one controller`,
+            });
+        }
         if (value.maxSurge === 0 && value.maxUnavailable === 0) {
             ctx.addIssue({
                 code: "custom",
@@ -309,10 +370,43 @@ const erizoController = tier
         }
     });
 
-const erizoAgent = tier.extend({
-    maxProcesses: z.number().int().min(1).default(1),
-    prerunProcesses: z.number().int().min(0).default(1),
-});
+const recordingVolume = z.discriminatedUnion(
+    "kind",
+    [
+        z.strictObject({
+            kind: z.literal("emptyDir"),
+            sizeLimit: quantity("the recordings' sizeLimit").default("1Gi"),
+        }),
+        z.strictObject({
+            kind: z.literal("claim"),
+            claimName: dns1123Label("the recordings claim name"),
+        }),
+    ],
+    { error: 'erizoAgent.recordings.kind must be "emptyDir" or "claim"' },
+);
+
+const erizoAgent = tier
+    .extend({
+        maxProcesses: z.number().int().min(1).default(1),
+        prerunProcesses: z
+            .number()
+            .int()
+            .min(
+                1,
+                "prerunProcesses must be at least 1: with 0 the agent starts no ErizoJS ahead of a call, so the first call on a node waits for a worker and the readiness probe has no worker to judge the pool by",
+            )
+            .default(1),
+        recordings: recordingVolume.default({ kind: "emptyDir", sizeLimit: "1Gi" }),
+    })
+    .superRefine((value, ctx) => {
+        if (value.prerunProcesses > value.maxProcesses) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["prerunProcesses"],
+                message: `the agent never runs more than maxProcesses (${value.maxProcesses}) workers; set prerunProcesses at most ${value.maxProcesses}, or raise maxProcesses`,
+            });
+        }
+    });
 
 const mongodb = tier.extend({
     replicas: replicas
@@ -377,9 +471,12 @@ export const configSchema = z.strictObject({
         maxSurge: 1,
         maxUnavailable: 0,
         port: 8080,
-        ssl: false,
     }),
-    erizoAgent: erizoAgent.default({ maxProcesses: 1, prerunProcesses: 1 }),
+    erizoAgent: erizoAgent.default({
+        maxProcesses: 1,
+        prerunProcesses: 1,
+        recordings: { kind: "emptyDir", sizeLimit: "1Gi" },
+    }),
     mongodb: mongodb.default({}),
     rabbitmq: rabbitmq.default({ management: false }),
     bootstrap: z.strictObject({ resources: resources.optional() }).default({}),
@@ -408,11 +505,21 @@ export interface ImageRef {
     readonly pullSecret?: string;
 }
 
-/** CPU and memory requests and limits, every field set. */
-export interface Resources {
-    readonly requests: { readonly cpu: string; readonly memory: string };
-    readonly limits: { readonly cpu: string; readonly memory: string };
+/** CPU, memory and ephemeral-storage quantities, every field set. */
+export interface ResourceQuantities {
+    readonly cpu: string;
+    readonly memory: string;
+    readonly ephemeralStorage: string;
 }
+
+/** Requests and limits, every field set. */
+export interface Resources {
+    readonly requests: ResourceQuantities;
+    readonly limits: ResourceQuantities;
+}
+
+/** Where ErizoJS writes recordings: a size-limited emptyDir on the node, or a claim. */
+export type RecordingVolume = z.output<typeof recordingVolume>;
 
 /** A media pool: one ErizoAgent DaemonSet on its own nodes and UDP range. */
 export interface MediaPool {
@@ -448,12 +555,17 @@ export interface LicodeConfig {
         readonly maxSurge: number;
         readonly maxUnavailable: number;
         readonly port: number;
+        /** What clients are told to connect to; may contain NODE_NAME_PLACEHOLDER. */
         readonly hostname?: string;
+        /** Whether clients connect with TLS (wss://). */
         readonly ssl: boolean;
+        /** The certificate the controller serves itself, when it terminates TLS. */
+        readonly tls?: { readonly secretName: string };
     };
     readonly erizoAgent: TierConfig & {
         readonly maxProcesses: number;
         readonly prerunProcesses: number;
+        readonly recordings: RecordingVolume;
     };
     readonly mongodb: TierConfig;
     readonly rabbitmq: TierConfig & { readonly management: boolean };
@@ -464,37 +576,57 @@ export interface LicodeConfig {
     readonly renderYamlToDirectory?: string;
 }
 
-/** Images used when the stack names none. Tags are pinned so every deployment is reproducible. */
+/**
+ * Images used when the stack names none. Tags are pinned; prod pins digests as well, because
+ * tags are rebuilt (see the README for why these versions).
+ */
 export const DEFAULT_IMAGES = {
     licode: { repository: "lynckia/licode", tag: "v10", pullPolicy: "IfNotPresent" },
-    mongodb: { repository: "mongo", tag: "7.0.14", pullPolicy: "IfNotPresent" },
-    rabbitmq: { repository: "rabbitmq", tag: "3.13.7-management", pullPolicy: "IfNotPresent" },
+    mongodb: { repository: "mongo", tag: "7.0.41", pullPolicy: "IfNotPresent" },
+    rabbitmq: { repository: "rabbitmq", tag: "4.3.6-management", pullPolicy: "IfNotPresent" },
 } as const satisfies Record<string, ImageRef>;
 
 /**
  * Requests and limits when the stack sets none. The seed ran every tier at 64Mi/250m requests and
  * 128Mi/500m limits; these start from there and give more where the seed's figures starve a tier.
+ * Ephemeral storage covers a container's writable layer and logs, and for the kubelet's pod-level
+ * check also the pod's emptyDirs, so a limit must exceed the sizeLimits of the pod's emptyDirs.
  */
 export const DEFAULT_RESOURCES: Readonly<
     Record<keyof typeof DEFAULT_REPLICAS | "bootstrap", Resources>
 > = {
-    // Nuve: Node.js 20 with Express and the MongoDB driver idles near 80Mi; 128Mi left no headroom.
-    nuve: { requests: { cpu: "250m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+    // Nuve: Node.js 12 with Express and the MongoDB driver; the entrypoint writes its config copy.
+    nuve: {
+        requests: { cpu: "250m", memory: "128Mi", ephemeralStorage: "64Mi" },
+        limits: { cpu: "500m", memory: "256Mi", ephemeralStorage: "1Gi" },
+    },
     // ErizoController: about 200 bytes per room plus socket.io buffers per connected client.
     erizoController: {
-        requests: { cpu: "250m", memory: "128Mi" },
-        limits: { cpu: "1", memory: "512Mi" },
+        requests: { cpu: "250m", memory: "128Mi", ephemeralStorage: "64Mi" },
+        limits: { cpu: "1", memory: "512Mi", ephemeralStorage: "1Gi" },
     },
     // ErizoAgent + ErizoJS: media forwarding is CPU-bound; the seed's 500m limit throttles calls.
-    erizoAgent: { requests: { cpu: "1", memory: "512Mi" }, limits: { cpu: "4", memory: "2Gi" } },
-    // MongoDB: WiredTiger's cache is sized from the memory limit (see mongodb.ts).
-    mongodb: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
-    // RabbitMQ: the Erlang VM needs about 200Mi before any queue exists.
-    rabbitmq: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+    // Storage: the recordings emptyDir (1Gi by default), worker logs, and core files.
+    erizoAgent: {
+        requests: { cpu: "1", memory: "512Mi", ephemeralStorage: "256Mi" },
+        limits: { cpu: "4", memory: "2Gi", ephemeralStorage: "4Gi" },
+    },
+    // MongoDB: WiredTiger's cache is sized from the memory limit (see mongodb.ts); its data is
+    // on a volume, its writable paths small emptyDirs.
+    mongodb: {
+        requests: { cpu: "250m", memory: "512Mi", ephemeralStorage: "64Mi" },
+        limits: { cpu: "1", memory: "1Gi", ephemeralStorage: "512Mi" },
+    },
+    // RabbitMQ: the Erlang VM needs about 200Mi before any queue exists; its data directory is
+    // an emptyDir (see rabbitmq.ts for its sizeLimit).
+    rabbitmq: {
+        requests: { cpu: "250m", memory: "256Mi", ephemeralStorage: "256Mi" },
+        limits: { cpu: "1", memory: "512Mi", ephemeralStorage: "2Gi" },
+    },
     // Bootstrap Job and init containers: mongosh is a Node.js program too.
     bootstrap: {
-        requests: { cpu: "100m", memory: "128Mi" },
-        limits: { cpu: "500m", memory: "256Mi" },
+        requests: { cpu: "100m", memory: "128Mi", ephemeralStorage: "16Mi" },
+        limits: { cpu: "500m", memory: "256Mi", ephemeralStorage: "128Mi" },
     },
 };
 
@@ -663,6 +795,9 @@ export function parseConfig(raw: RawConfig): LicodeConfig {
         },
         erizoController: {
             ...parsed.erizoController,
+            // A controller that serves TLS tells clients to use it; otherwise ssl says whether
+            // something in front of it terminates TLS.
+            ssl: parsed.erizoController.ssl ?? parsed.erizoController.tls !== undefined,
             replicas: parsed.erizoController.replicas ?? DEFAULT_REPLICAS.erizoController,
             resources: resolveResources(
                 DEFAULT_RESOURCES.erizoController,
@@ -713,7 +848,7 @@ export function parseConfig(raw: RawConfig): LicodeConfig {
         ["rabbitmq", config.rabbitmq.resources],
         ["bootstrap", config.bootstrap.resources],
     ] as const) {
-        for (const resource of ["cpu", "memory"] as const) {
+        for (const resource of RESOURCE_NAMES) {
             const request = parseQuantity(tierResources.requests[resource]);
             const limit = parseQuantity(tierResources.limits[resource]);
             // The schema already compared pairs the stack set; this catches one side set by the
@@ -725,6 +860,20 @@ export function parseConfig(raw: RawConfig): LicodeConfig {
                     message: `with the default filled in, the ${resource} limit is below the request ${tierResources.requests[resource]}; set both requests.${resource} and limits.${resource}`,
                 });
             }
+        }
+    }
+    const recordings = config.erizoAgent.recordings;
+    if (recordings.kind === "emptyDir") {
+        const sizeLimit = parseQuantity(recordings.sizeLimit) ?? 0;
+        const limit = parseQuantity(config.erizoAgent.resources.limits.ephemeralStorage) ?? 0;
+        // The kubelet evicts a pod whose emptyDirs and writable layers outgrow the sum of its
+        // containers' ephemeral-storage limits, so the recordings must fit inside the agent's.
+        if (sizeLimit >= limit) {
+            problems.push({
+                key: "licode:erizoAgent.resources.limits.ephemeralStorage",
+                value: config.erizoAgent.resources.limits.ephemeralStorage,
+                message: `must exceed the recordings' sizeLimit (${recordings.sizeLimit}), which counts against it, or the kubelet evicts the agent (ending its calls) before the recordings fill up; raise it or lower erizoAgent.recordings.sizeLimit`,
+            });
         }
     }
     if (problems.length > 0) {

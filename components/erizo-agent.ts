@@ -1,25 +1,20 @@
 /** ErizoAgent + ErizoJS: the media tier; ErizoJS workers take UDP ports from a range. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { LicodeConfig, MediaPool } from "./config";
+import { LicodeConfig, MediaPool, RecordingVolume } from "./config";
+import { preStop, stopScript } from "./hooks";
+import { LICODE } from "./images";
+import { RECORDINGS_DIR } from "./licode-config";
 import {
-    LICODE_POD_SECURITY,
+    LICODE_POD,
     LicodeTierArgs,
     configAnnotations,
     licodeContainer,
     publicIpEnv,
 } from "./licode-tier";
 import { fullname, labels, selectorLabels } from "./meta";
-import {
-    LIVENESS,
-    READINESS,
-    STARTUP,
-    execProbe,
-    imageVersion,
-    processAliveCommand,
-    pullSecrets,
-    signalAndWaitCommand,
-} from "./pod";
+import { imageVersion, pullSecrets } from "./pod";
+import { erizoAgentProbes } from "./probes";
 
 const TOKEN = "licode:index:ErizoAgent";
 /** Selects one pool's pods: two DaemonSets with the same selector would adopt each other's pods. */
@@ -35,6 +30,15 @@ export interface ErizoAgentArgs extends LicodeTierArgs {
     readonly gracePeriodSeconds?: number;
     /** Media nodes that may restart at once during a rollout. Defaults to 1. */
     readonly maxUnavailable?: number;
+    /** Where ErizoJS writes recordings. Defaults to a 1Gi emptyDir. */
+    readonly recordings?: RecordingVolume;
+}
+
+/** The recordings volume: a size-limited emptyDir on the node, or a claim the operator provides. */
+export function recordingsVolume(recordings: RecordingVolume): k8s.types.input.core.v1.Volume {
+    return recordings.kind === "emptyDir"
+        ? { name: "recordings", emptyDir: { sizeLimit: recordings.sizeLimit } }
+        : { name: "recordings", persistentVolumeClaim: { claimName: recordings.claimName } };
 }
 
 /**
@@ -59,16 +63,14 @@ export class ErizoAgent extends pulumi.ComponentResource {
             };
             const env: k8s.types.input.core.v1.EnvVar[] = [
                 // The entrypoint writes these into the pod's own copy of the config.
-                { name: "MIN_PORT", value: String(pool.portRange.min) },
-                { name: "MAX_PORT", value: String(pool.portRange.max) },
+                { name: LICODE.env.minPort, value: String(pool.portRange.min) },
+                { name: LICODE.env.maxPort, value: String(pool.portRange.max) },
             ];
             if (publicAddress.from === "interface") {
-                env.push({ name: "NETWORK_INTERFACE", value: publicAddress.interface });
+                env.push({ name: LICODE.env.networkInterface, value: publicAddress.interface });
             } else {
                 env.push(publicIpEnv(publicAddress));
             }
-            // A prerun worker always exists, so a missing erizoJS process means the agent is broken.
-            const workerAlive = processAliveCommand("erizoJS.js");
             const daemonSet = new k8s.apps.v1.DaemonSet(
                 `${name}-${pool.name}`,
                 {
@@ -97,27 +99,26 @@ export class ErizoAgent extends pulumi.ComponentResource {
                                 // Host-network pods resolve cluster Services (rabbitmq) only with this policy.
                                 dnsPolicy: "ClusterFirstWithHostNet",
                                 nodeSelector: { ...pool.nodeSelector },
+                                ...LICODE_POD,
                                 terminationGracePeriodSeconds: args.gracePeriodSeconds ?? 1800,
                                 imagePullSecrets: pullSecrets(args.image),
-                                securityContext: LICODE_POD_SECURITY,
                                 containers: [
-                                    licodeContainer("erizo-agent", "--erizoAgent", args, {
+                                    licodeContainer("erizo-agent", "erizoAgent", args, {
                                         env,
-                                        startupProbe: execProbe(workerAlive, STARTUP),
-                                        readinessProbe: execProbe(workerAlive, READINESS),
-                                        livenessProbe: execProbe(workerAlive, LIVENESS),
-                                        lifecycle: {
-                                            // bash is PID 1 and drops SIGTERM: signal the agent so it takes
-                                            // no new calls, then wait for it within the grace period.
-                                            preStop: {
-                                                exec: {
-                                                    command: signalAndWaitCommand("erizoAgent.js"),
-                                                },
-                                            },
-                                        },
+                                        ...erizoAgentProbes(),
+                                        // bash is PID 1 and drops SIGTERM: the hook signals the agent itself.
+                                        lifecycle: preStop(stopScript(LICODE.processes.erizoAgent)),
+                                        volumeMounts: [
+                                            { name: "recordings", mountPath: RECORDINGS_DIR },
+                                        ],
                                     }),
                                 ],
-                                volumes: [args.config.volume],
+                                volumes: [
+                                    args.config.volume,
+                                    recordingsVolume(
+                                        args.recordings ?? { kind: "emptyDir", sizeLimit: "1Gi" },
+                                    ),
+                                ],
                             },
                         },
                     },

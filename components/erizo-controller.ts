@@ -2,24 +2,20 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { LicodeConfig } from "./config";
+import { preStop, stopScript } from "./hooks";
+import { LICODE } from "./images";
+import { NODE_NAME_ENV, SIGNALLING_CERT_DIR } from "./licode-config";
 import {
-    LICODE_POD_SECURITY,
+    LICODE_POD,
     LicodeTierArgs,
     configAnnotations,
     licodeContainer,
     publicIpEnv,
 } from "./licode-tier";
 import { fullname, labels, selectorLabels } from "./meta";
+import { imageVersion, pullSecrets } from "./pod";
+import { erizoControllerProbes } from "./probes";
 import { onePodAtATime } from "./tier";
-import {
-    LIVENESS,
-    READINESS,
-    STARTUP,
-    imageVersion,
-    pullSecrets,
-    signalAndWaitCommand,
-    tcpProbe,
-} from "./pod";
 
 const TOKEN = "licode:index:ErizoController";
 
@@ -39,6 +35,8 @@ export interface ErizoControllerArgs extends LicodeTierArgs {
     readonly maxSurge?: number;
     /** Controllers that may be down during a rollout. Defaults to 0. */
     readonly maxUnavailable?: number;
+    /** A kubernetes.io/tls Secret the controller serves wss:// with. Defaults to none (plain ws://). */
+    readonly tlsSecretName?: string;
 }
 
 /**
@@ -103,11 +101,11 @@ export class ErizoController extends pulumi.ComponentResource {
                                     ],
                                 },
                             },
+                            ...LICODE_POD,
                             terminationGracePeriodSeconds: args.gracePeriodSeconds ?? 1800,
                             imagePullSecrets: pullSecrets(args.image),
-                            securityContext: LICODE_POD_SECURITY,
                             containers: [
-                                licodeContainer("erizo-controller", "--erizoController", args, {
+                                licodeContainer("erizo-controller", "erizoController", args, {
                                     ports: [{ name: "signalling", containerPort: port }],
                                     env: [
                                         publicIpEnv(
@@ -116,22 +114,43 @@ export class ErizoController extends pulumi.ComponentResource {
                                                 interface: "eth0",
                                             },
                                         ),
-                                    ],
-                                    startupProbe: tcpProbe(port, STARTUP),
-                                    readinessProbe: tcpProbe(port, READINESS),
-                                    livenessProbe: tcpProbe(port, LIVENESS),
-                                    lifecycle: {
-                                        // bash is PID 1 and drops SIGTERM: signal node so it stops taking
-                                        // rooms, then keep serving until its calls end or the grace runs out.
-                                        preStop: {
-                                            exec: {
-                                                command: signalAndWaitCommand("erizoController.js"),
-                                            },
+                                        // The config builds each controller's hostname from it.
+                                        {
+                                            name: NODE_NAME_ENV,
+                                            valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } },
                                         },
-                                    },
+                                    ],
+                                    ...erizoControllerProbes(port),
+                                    // bash is PID 1 and drops SIGTERM: the hook signals node itself.
+                                    lifecycle: preStop(
+                                        stopScript(LICODE.processes.erizoController),
+                                    ),
+                                    volumeMounts:
+                                        args.tlsSecretName === undefined
+                                            ? []
+                                            : [
+                                                  {
+                                                      name: "signalling-tls",
+                                                      mountPath: SIGNALLING_CERT_DIR,
+                                                      readOnly: true,
+                                                  },
+                                              ],
                                 }),
                             ],
-                            volumes: [args.config.volume],
+                            volumes: [
+                                args.config.volume,
+                                ...(args.tlsSecretName === undefined
+                                    ? []
+                                    : [
+                                          {
+                                              name: "signalling-tls",
+                                              secret: {
+                                                  secretName: args.tlsSecretName,
+                                                  defaultMode: 0o400,
+                                              },
+                                          },
+                                      ]),
+                            ],
                         },
                     },
                 },

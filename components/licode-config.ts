@@ -3,7 +3,15 @@
  * is JavaScript because the tiers `require()` it; every value is written with JSON.stringify so no
  * config value can inject code.
  */
-import { LicodeConfig } from "./config";
+import { LicodeConfig, NODE_NAME_PLACEHOLDER } from "./config";
+import { LICODE } from "./images";
+
+/** The environment variable that carries a controller's node name into its config. */
+export const NODE_NAME_ENV = "LICODE_NODE_NAME";
+/** Where a controller finds its kubernetes.io/tls Secret (keys tls.key and tls.crt). */
+export const SIGNALLING_CERT_DIR = `${LICODE.certDir}/signalling`;
+/** Where ErizoJS writes recordings: the agent pods mount the recordings volume here. */
+export const RECORDINGS_DIR = "/var/lib/licode/recordings";
 
 /** Everything the rendered config needs that is not plain stack config. */
 export interface LicodeConfigValues {
@@ -60,11 +68,23 @@ export function renderLicodeConfig(config: LicodeConfigInput, values: LicodeConf
             maxVideoBW: 300,
             publicIP: config.publicAddress.from === "static" ? config.publicAddress.ip : "",
             networkinterface: networkInterface,
-            hostname: config.erizoController.hostname ?? "",
+            // A hostname naming each controller's node is set below, from the environment.
+            hostname:
+                hostnameParts(config.erizoController.hostname).length === 1
+                    ? (config.erizoController.hostname ?? "")
+                    : "",
             port: config.erizoController.port,
             ssl: config.erizoController.ssl,
             listen_port: config.erizoController.port,
-            listen_ssl: false,
+            // erizoController.js 137-149: with listen_ssl the controller serves https and wss
+            // itself, reading ssl_key and ssl_cert at start.
+            listen_ssl: config.erizoController.tls !== undefined,
+            ...(config.erizoController.tls === undefined
+                ? {}
+                : {
+                      ssl_key: `${SIGNALLING_CERT_DIR}/tls.key`,
+                      ssl_cert: `${SIGNALLING_CERT_DIR}/tls.crt`,
+                  }),
             // A forgotten controller restarts instead of lingering without rooms.
             exitOnNuveCheckFail: true,
             allowSinglePC: false,
@@ -74,7 +94,8 @@ export function renderLicodeConfig(config: LicodeConfigInput, values: LicodeConf
             interval_time_keepAlive: 1000,
             report: { session_events: false, connection_events: false, rtcp_stats: false },
             reportSubscriptions: { maxSubscriptions: 10, minInterval: 1, maxTimeout: 60 },
-            recording_path: "/tmp/",
+            // models/Client.js 542-545: the file name is appended to this path as it is.
+            recording_path: `${RECORDINGS_DIR}/`,
             roles: {
                 presenter: {
                     publish: true,
@@ -112,7 +133,11 @@ export function renderLicodeConfig(config: LicodeConfigInput, values: LicodeConf
             turnport: 0,
             turnusername: "",
             turnpass: "",
+            // licode_default.js 194 and 198: the upstream defaults, which erizoJS.js would not
+            // fill in by itself (it falls back to no quality check and no handlers).
+            useConnectionQualityCheck: true,
             disabledHandlers: [],
+            handlerProfiles: [[], [{ name: "Logger" }]],
         },
     };
     const lines = [
@@ -121,6 +146,7 @@ export function renderLicodeConfig(config: LicodeConfigInput, values: LicodeConf
         ...Object.entries(sections).map(
             ([key, value]) => `config.${key} = ${JSON.stringify(value, null, 2)};`,
         ),
+        ...nodeHostnameLines(config.erizoController.hostname),
         "module.exports = config;",
         "",
     ];
@@ -139,6 +165,27 @@ export function renderLog4js(level: LicodeConfig["logLevel"]): string {
         null,
         2,
     )}\n`;
+}
+
+/** The hostname split around NODE_NAME_PLACEHOLDER: one part when it names no node. */
+function hostnameParts(hostname: string | undefined): string[] {
+    return (hostname ?? "").split(NODE_NAME_PLACEHOLDER);
+}
+
+/**
+ * A hostname per controller: the config is JavaScript that each tier `require`s at start, so it
+ * can read the node name the pod's environment carries. Every piece is written with
+ * JSON.stringify, so no config value can inject code.
+ */
+function nodeHostnameLines(hostname: string | undefined): string[] {
+    const parts = hostnameParts(hostname);
+    if (parts.length === 1) {
+        return [];
+    }
+    const expression = parts
+        .map((part) => JSON.stringify(part))
+        .join(` + (process.env.${NODE_NAME_ENV} || "") + `);
+    return [`config.erizoController.hostname = ${expression};`];
 }
 
 function hostOf(url: string): string {

@@ -3,8 +3,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ImageRef, LicodeConfig, Resources } from "./config";
 import { LicodeConfigMount } from "./licode-settings";
-import { imageName, resourceRequirements, securityContext } from "./pod";
+import { LICODE } from "./images";
+import { POD_DEFAULTS, imageName, resourceRequirements, securityContext } from "./pod";
 import { TierArgs } from "./tier";
+
+type VolumeMount = k8s.types.input.core.v1.VolumeMount;
 
 /** Arguments common to the three tiers that run the Licode image. */
 export interface LicodeTierArgs extends TierArgs {
@@ -17,25 +20,30 @@ export interface LicodeTierArgs extends TierArgs {
 }
 
 /**
- * The Licode container: the image's entrypoint with a tier flag. The image installs Node.js under
- * /root and its entrypoint writes licode_config.js at start, so it runs as root with a writable
- * root filesystem; everything else is locked down.
+ * The Licode container: the image's entrypoint with a tier flag. The image is root-owned and its
+ * entrypoint writes the config and ~/.bashrc at start (images.ts), so it runs as root with a
+ * writable root filesystem; everything else is locked down.
  */
 export function licodeContainer(
     name: string,
-    flag: string,
+    tier: keyof typeof LICODE.flags,
     args: LicodeTierArgs,
-    extra: Partial<k8s.types.input.core.v1.Container>,
+    extra: Omit<Partial<k8s.types.input.core.v1.Container>, "volumeMounts"> & {
+        readonly volumeMounts?: readonly VolumeMount[];
+    },
 ): k8s.types.input.core.v1.Container {
+    const { volumeMounts, ...rest } = extra;
     return {
         name,
         image: imageName(args.image),
         imagePullPolicy: args.image.pullPolicy,
-        args: [flag],
+        args: [LICODE.flags[tier]],
         resources: resourceRequirements(args.resources),
-        securityContext: securityContext({ readOnlyRootFilesystem: false }),
-        volumeMounts: args.config.volumeMounts,
-        ...extra,
+        securityContext: securityContext({
+            readOnlyRootFilesystem: !LICODE.writesRootFilesystem,
+        }),
+        volumeMounts: [...args.config.volumeMounts, ...(volumeMounts ?? [])],
+        ...rest,
     };
 }
 
@@ -48,11 +56,14 @@ export function publicIpEnv(
 ): k8s.types.input.core.v1.EnvVar {
     switch (publicAddress.from) {
         case "nodeIP":
-            return { name: "PUBLIC_IP", valueFrom: { fieldRef: { fieldPath: "status.hostIP" } } };
+            return {
+                name: LICODE.env.publicIp,
+                valueFrom: { fieldRef: { fieldPath: "status.hostIP" } },
+            };
         case "static":
-            return { name: "PUBLIC_IP", value: publicAddress.ip };
+            return { name: LICODE.env.publicIp, value: publicAddress.ip };
         case "interface":
-            return { name: "PUBLIC_IP", value: "" };
+            return { name: LICODE.env.publicIp, value: "" };
         default:
             throw new Error(
                 `unknown publicAddress ${JSON.stringify(publicAddress satisfies never)}`,
@@ -60,10 +71,11 @@ export function publicIpEnv(
     }
 }
 
-/** Pod-level security settings of the Licode tiers. */
-export const LICODE_POD_SECURITY: k8s.types.input.core.v1.PodSecurityContext = {
-    seccompProfile: { type: "RuntimeDefault" },
-};
+/** Pod-level settings of the Licode tiers. */
+export const LICODE_POD = {
+    ...POD_DEFAULTS,
+    securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+} as const;
 
 /** The checksum annotation of a Licode pod: its config file's sum. */
 export function configAnnotations(mount: LicodeConfigMount): Record<string, pulumi.Input<string>> {

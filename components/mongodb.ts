@@ -2,12 +2,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ImageRef, LicodeConfig, Resources } from "./config";
+import { MONGO } from "./images";
 import { TierName, fullname, labels, selectorLabels } from "./meta";
 import {
-    LIVENESS,
-    READINESS,
-    STARTUP,
-    execProbe,
+    POD_DEFAULTS,
     imageName,
     imageVersion,
     nonRootPodSecurity,
@@ -15,16 +13,51 @@ import {
     resourceRequirements,
     securityContext,
 } from "./pod";
+import { mongoProbes } from "./probes";
 import { parseQuantity } from "./quantity";
 import { TierArgs, checksumAnnotation, generatedCredentials, secretEnv, serviceHost } from "./tier";
 
 const TOKEN = "licode:index:MongoDb";
-/** The official image's mongodb user. */
-const MONGODB_UID = 999;
-const PORT = 27017;
 const USERNAME = "root";
 const DATA_CLAIM = fullname("mongodb", "data");
-const PING = ["mongosh", "--quiet", "--eval", "db.adminCommand('ping').ok"];
+/** mongod's scratch paths: its unix socket and temporary files, and the config-server directory it never uses here. */
+const SCRATCH_SIZE_LIMIT = "64Mi";
+
+/**
+ * An init container that hands a hostPath data directory to MongoDB's user. The kubelet creates
+ * a hostPath directory root-owned and does not apply fsGroup to it, and the image fixes ownership
+ * only when it starts as root (images.ts), so mongod as UID 999 could not write it. It runs as
+ * root with CAP_CHOWN alone, and chowns only the directory itself: everything inside was created
+ * by mongod as its owner, and a recursive walk into mongod's 0700 directories would need
+ * CAP_DAC_READ_SEARCH as well.
+ */
+export function dataOwnerContainer(
+    image: ImageRef,
+    resources: Resources,
+): k8s.types.input.core.v1.Container {
+    return {
+        name: "data-owner",
+        image: imageName(image),
+        imagePullPolicy: image.pullPolicy,
+        command: dataOwnerCommand(),
+        resources: resourceRequirements(resources),
+        securityContext: {
+            runAsUser: 0,
+            runAsGroup: 0,
+            runAsNonRoot: false,
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ["ALL"], add: ["CHOWN"] },
+            seccompProfile: { type: "RuntimeDefault" },
+        },
+        volumeMounts: [{ name: "data", mountPath: MONGO.dataDir }],
+    };
+}
+
+/** `chown 999:999 /data/db`. */
+export function dataOwnerCommand(): string[] {
+    return ["chown", `${MONGO.uid}:${MONGO.uid}`, MONGO.dataDir];
+}
 
 /** Storage choices that deploy a MongoDB (the external kind deploys none). */
 export type MongoStorage = Exclude<LicodeConfig["storage"], { kind: "external" }>;
@@ -67,7 +100,7 @@ export class MongoDb extends pulumi.ComponentResource {
     /** The database's in-cluster host name. */
     public readonly host: pulumi.Output<string>;
     /** The database port. */
-    public readonly port: number = PORT;
+    public readonly port: number = MONGO.port;
     /** The claim that holds the data. */
     public readonly dataClaim: k8s.core.v1.PersistentVolumeClaim;
 
@@ -93,7 +126,26 @@ export class MongoDb extends pulumi.ComponentResource {
             const source =
                 storage.kind === "nfs"
                     ? { nfs: { server: storage.server, path: storage.path } }
-                    : { hostPath: { path: storage.path, type: "DirectoryOrCreate" } };
+                    : {
+                          hostPath: { path: storage.path, type: "DirectoryOrCreate" },
+                          // The directory exists on one node only: the scheduler must bring
+                          // MongoDB back there, or it would start on an empty directory elsewhere.
+                          nodeAffinity: {
+                              required: {
+                                  nodeSelectorTerms: [
+                                      {
+                                          matchExpressions: [
+                                              {
+                                                  key: "kubernetes.io/hostname",
+                                                  operator: "In",
+                                                  values: [storage.node],
+                                              },
+                                          ],
+                                      },
+                                  ],
+                              },
+                          },
+                      };
             staticVolume = new k8s.core.v1.PersistentVolume(
                 `${name}-data`,
                 {
@@ -144,7 +196,7 @@ export class MongoDb extends pulumi.ComponentResource {
                 spec: {
                     clusterIP: "None",
                     selector,
-                    ports: [{ name: "mongodb", port: PORT, targetPort: "mongodb" }],
+                    ports: [{ name: "mongodb", port: MONGO.port, targetPort: "mongodb" }],
                 },
             },
             { parent: this },
@@ -165,9 +217,16 @@ export class MongoDb extends pulumi.ComponentResource {
                             annotations: checksumAnnotation("credentials", credentials.checksum),
                         },
                         spec: {
+                            ...POD_DEFAULTS,
                             imagePullSecrets: pullSecrets(args.image),
-                            securityContext: nonRootPodSecurity(MONGODB_UID),
+                            securityContext: nonRootPodSecurity(MONGO.uid),
                             terminationGracePeriodSeconds: 60,
+                            initContainers:
+                                storage.kind === "hostPath"
+                                    ? // The database's own resources keep the pod's QoS class: a
+                                      // smaller init container would make a Guaranteed pod Burstable.
+                                      [dataOwnerContainer(args.image, args.resources)]
+                                    : [],
                             containers: [
                                 {
                                     name: "mongodb",
@@ -179,29 +238,29 @@ export class MongoDb extends pulumi.ComponentResource {
                                     ],
                                     env: [
                                         secretEnv(
-                                            "MONGO_INITDB_ROOT_USERNAME",
+                                            MONGO.env.rootUser,
                                             credentials.secret,
                                             "username",
                                         ),
                                         secretEnv(
-                                            "MONGO_INITDB_ROOT_PASSWORD",
+                                            MONGO.env.rootPassword,
                                             credentials.secret,
                                             "password",
                                         ),
+                                        // The image sets HOME to the data directory, where mongosh
+                                        // (run by hand with kubectl exec) would write its history.
+                                        { name: "HOME", value: "/tmp" },
                                     ],
-                                    ports: [{ name: "mongodb", containerPort: PORT }],
+                                    ports: [{ name: "mongodb", containerPort: MONGO.port }],
                                     resources: resourceRequirements(args.resources),
-                                    // A first boot initialises the data directory and may replay a journal.
-                                    startupProbe: execProbe(PING, STARTUP),
-                                    readinessProbe: execProbe(PING, READINESS),
-                                    livenessProbe: execProbe(PING, LIVENESS),
+                                    ...mongoProbes(),
                                     securityContext: securityContext({
-                                        runAsUser: MONGODB_UID,
+                                        runAsUser: MONGO.uid,
                                         readOnlyRootFilesystem: true,
                                     }),
                                     volumeMounts: [
-                                        { name: "data", mountPath: "/data/db" },
-                                        { name: "configdb", mountPath: "/data/configdb" },
+                                        { name: "data", mountPath: MONGO.dataDir },
+                                        { name: "configdb", mountPath: MONGO.configDbDir },
                                         { name: "tmp", mountPath: "/tmp" },
                                     ],
                                 },
@@ -213,8 +272,8 @@ export class MongoDb extends pulumi.ComponentResource {
                                         claimName: this.dataClaim.metadata.name,
                                     },
                                 },
-                                { name: "configdb", emptyDir: {} },
-                                { name: "tmp", emptyDir: {} },
+                                { name: "configdb", emptyDir: { sizeLimit: SCRATCH_SIZE_LIMIT } },
+                                { name: "tmp", emptyDir: { sizeLimit: SCRATCH_SIZE_LIMIT } },
                             ],
                         },
                     },
@@ -239,7 +298,7 @@ export class MongoDb extends pulumi.ComponentResource {
                                         matchLabels: selectorLabels(client, args.instance),
                                     },
                                 })),
-                                ports: [{ protocol: "TCP", port: PORT }],
+                                ports: [{ protocol: "TCP", port: MONGO.port }],
                             },
                         ],
                     },
@@ -250,7 +309,7 @@ export class MongoDb extends pulumi.ComponentResource {
 
         this.host = serviceHost(service.metadata.name, args.namespace);
         this.connectionUrl = pulumi.secret(
-            pulumi.interpolate`mongodb://${USERNAME}:${credentials.password}@${this.host}:${PORT}/nuvedb?authSource=admin`,
+            pulumi.interpolate`mongodb://${USERNAME}:${credentials.password}@${this.host}:${MONGO.port}/nuvedb?authSource=admin`,
         );
         this.registerOutputs({ connectionUrl: this.connectionUrl, host: this.host });
     }

@@ -2,28 +2,28 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { LicodeConfig, Resources } from "./config";
-import {
-    LICODE_POD_SECURITY,
-    LicodeTierArgs,
-    configAnnotations,
-    licodeContainer,
-} from "./licode-tier";
+import { QuiesceAndStop, preStop, quiesceAndStopScript, quiesceSeconds } from "./hooks";
+import { LICODE } from "./images";
+import { LICODE_POD, LicodeTierArgs, configAnnotations, licodeContainer } from "./licode-tier";
 import { fullname, labels, selectorLabels } from "./meta";
+import { imageVersion, pullSecrets, waitForContainer } from "./pod";
+import { nuveProbes } from "./probes";
 import { onePodAtATime } from "./tier";
-import {
-    LIVENESS,
-    READINESS,
-    STARTUP,
-    httpProbe,
-    imageVersion,
-    pullSecrets,
-    waitForContainer,
-} from "./pod";
 
 const TOKEN = "licode:index:Nuve";
-const PORT = 3000;
-/** `/test` answers before authentication and without touching the database (`/` answers 401). */
-const HEALTH_PATH = "/test";
+const PORT = LICODE.nuve.port;
+
+/**
+ * How a stopping Nuve lets go: its pod leaves the Service endpoints when it starts terminating;
+ * routing catches up within seconds, and requests in flight take a moment more. Node's own
+ * keep-alive closes idle connections after 5 s, so the drain rarely takes its full 15 s.
+ */
+export const NUVE_STOP: QuiesceAndStop = {
+    process: LICODE.processes.nuve,
+    port: PORT,
+    settleSeconds: 5,
+    drainSeconds: 15,
+};
 
 /** A host and port that must accept connections before Nuve starts. */
 export interface Dependency {
@@ -83,8 +83,10 @@ export class Nuve extends pulumi.ComponentResource {
                             annotations: configAnnotations(args.config),
                         },
                         spec: {
+                            ...LICODE_POD,
+                            // The hook ends node itself; the rest is slack before the SIGKILL.
+                            terminationGracePeriodSeconds: quiesceSeconds(NUVE_STOP) + 10,
                             imagePullSecrets: pullSecrets(args.image),
-                            securityContext: LICODE_POD_SECURITY,
                             // Nuve exits when RabbitMQ is unreachable and crashes without MongoDB.
                             initContainers: waitTargets.apply((targets) =>
                                 targets.length === 0
@@ -99,11 +101,12 @@ export class Nuve extends pulumi.ComponentResource {
                                       ],
                             ),
                             containers: [
-                                licodeContainer("nuve", "--nuve", args, {
+                                licodeContainer("nuve", "nuve", args, {
                                     ports: [{ name: "http", containerPort: PORT }],
-                                    startupProbe: httpProbe(HEALTH_PATH, PORT, STARTUP),
-                                    readinessProbe: httpProbe(HEALTH_PATH, PORT, READINESS),
-                                    livenessProbe: httpProbe(HEALTH_PATH, PORT, LIVENESS),
+                                    ...nuveProbes(),
+                                    // bash is PID 1 and drops SIGTERM, and Nuve has no handler
+                                    // of its own: stop it once its requests are done.
+                                    lifecycle: preStop(quiesceAndStopScript(NUVE_STOP)),
                                 }),
                             ],
                             volumes: [args.config.volume],

@@ -3,7 +3,6 @@ import * as k8s from "@pulumi/kubernetes";
 import { ImageRef, Resources } from "./config";
 
 type Container = k8s.types.input.core.v1.Container;
-type Probe = k8s.types.input.core.v1.Probe;
 type SecurityContext = k8s.types.input.core.v1.SecurityContext;
 
 /** The image reference a pod pulls: the digest wins over the tag when both are set. */
@@ -30,64 +29,19 @@ export function pullSecrets(
 export function resourceRequirements(
     resources: Resources,
 ): k8s.types.input.core.v1.ResourceRequirements {
-    return {
-        requests: { cpu: resources.requests.cpu, memory: resources.requests.memory },
-        limits: { cpu: resources.limits.cpu, memory: resources.limits.memory },
-    };
-}
-
-/** Probe timings: how often, how patient, and how many failures before acting. */
-export interface ProbeTiming {
-    readonly periodSeconds: number;
-    readonly timeoutSeconds: number;
-    readonly failureThreshold: number;
-    readonly initialDelaySeconds?: number;
-}
-
-/** Readiness reacts within ~30 s; liveness waits twice as long so a slow moment marks a pod unready first. */
-export const READINESS: ProbeTiming = { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 };
-export const LIVENESS: ProbeTiming = { periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 };
-/** Startup: up to 5 minutes before liveness takes over, for first boots that initialise data. */
-export const STARTUP: ProbeTiming = { periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 60 };
-
-/** An HTTP GET probe. */
-export function httpProbe(path: string, port: number, timing: ProbeTiming): Probe {
-    return { httpGet: { path, port }, ...timing };
-}
-
-/** A TCP connect probe. */
-export function tcpProbe(port: number, timing: ProbeTiming): Probe {
-    return { tcpSocket: { port }, ...timing };
-}
-
-/** An exec probe running a command in the container. */
-export function execProbe(command: readonly string[], timing: ProbeTiming): Probe {
-    return { exec: { command: [...command] }, ...timing };
+    const quantities = (q: Resources["requests"]) => ({
+        cpu: q.cpu,
+        memory: q.memory,
+        "ephemeral-storage": q.ephemeralStorage,
+    });
+    return { requests: quantities(resources.requests), limits: quantities(resources.limits) };
 }
 
 /**
- * A bash test that a process whose command line matches `pattern` is alive, read from /proc so
- * the image needs no procps. The first character is bracketed so the test never matches itself.
+ * Pod settings every tier shares: no tier calls the Kubernetes API, so no pod mounts a
+ * service-account token that a compromised process could use.
  */
-export function processAliveCommand(pattern: string): string[] {
-    const guarded = `[${pattern[0]}]${pattern.slice(1).replace(/\./g, "\\.")}`;
-    return ["/bin/bash", "-c", `grep -qas -- '${guarded}' /proc/[0-9]*/cmdline`];
-}
-
-/**
- * A preStop command for images whose PID 1 is bash, which never forwards SIGTERM: it signals the
- * node process itself, then waits for it to finish draining. The kubelet's grace period bounds it.
- */
-export function signalAndWaitCommand(pattern: string): string[] {
-    const guarded = `[${pattern[0]}]${pattern.slice(1).replace(/\./g, "\\.")}`;
-    const script = [
-        `pids=$(grep -las -- '${guarded}' /proc/[0-9]*/cmdline | cut -d/ -f3)`,
-        `[ -n "$pids" ] || exit 0`,
-        `kill -TERM $pids`,
-        `while kill -0 $pids 2>/dev/null; do sleep 2; done`,
-    ].join("; ");
-    return ["/bin/bash", "-c", script];
-}
+export const POD_DEFAULTS = { automountServiceAccountToken: false } as const;
 
 /** Settings of a container's security context that differ per image. */
 export interface SecurityOptions {

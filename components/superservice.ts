@@ -3,8 +3,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ImageRef, Resources } from "./config";
 import { GeneratedSecret } from "./generated-secret";
+import { MONGO } from "./images";
 import { checksum, labels, selectorLabels } from "./meta";
 import {
+    POD_DEFAULTS,
     imageName,
     imageVersion,
     nonRootPodSecurity,
@@ -15,8 +17,6 @@ import {
 import { TierArgs, checksumAnnotation, publicChecksum, secretEnv } from "./tier";
 
 const TOKEN = "licode:index:Superservice";
-/** The official MongoDB image's mongodb user, which owns mongosh's home here. */
-const MONGODB_UID = 999;
 
 /**
  * The bootstrap script: wait for MongoDB, then upsert the superservice by its ID. An upsert keyed
@@ -108,9 +108,10 @@ export class Superservice extends pulumi.ComponentResource {
                             annotations: checksumAnnotation("superservice", sum),
                         },
                         spec: {
+                            ...POD_DEFAULTS,
                             restartPolicy: "Never",
                             imagePullSecrets: pullSecrets(args.image),
-                            securityContext: nonRootPodSecurity(MONGODB_UID),
+                            securityContext: nonRootPodSecurity(MONGO.uid),
                             containers: [
                                 {
                                     name: "bootstrap",
@@ -121,18 +122,19 @@ export class Superservice extends pulumi.ComponentResource {
                                         secretEnv("MONGO_URL", secret, "mongoUrl"),
                                         secretEnv("SUPERSERVICE_ID", secret, "id"),
                                         secretEnv("SUPERSERVICE_KEY", secret, "key"),
-                                        // mongosh keeps history under $HOME; the root filesystem is read-only.
+                                        // mongosh writes $HOME/.mongodb; the image's HOME is the data
+                                        // directory (images.ts), and the root filesystem is read-only.
                                         { name: "HOME", value: "/tmp" },
                                     ],
                                     resources: resourceRequirements(args.resources),
                                     securityContext: securityContext({
-                                        runAsUser: MONGODB_UID,
+                                        runAsUser: MONGO.uid,
                                         readOnlyRootFilesystem: true,
                                     }),
                                     volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
                                 },
                             ],
-                            volumes: [{ name: "tmp", emptyDir: {} }],
+                            volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
                         },
                     },
                 },

@@ -55,7 +55,11 @@ export function generatedCredentials(
     namespace: pulumi.Input<string>,
     labels: Record<string, string>,
     parent: pulumi.Resource,
-    options: { readonly protect?: boolean } = {},
+    options: {
+        readonly protect?: boolean;
+        /** Further keys of the Secret, rendered from the password (e.g. a config file). */
+        readonly files?: (password: string) => Record<string, string>;
+    } = {},
 ): GeneratedCredentials {
     // Protected data needs its password kept too: the database only takes a password when it
     // first initialises, so a regenerated one could not open the kept data.
@@ -69,7 +73,11 @@ export function generatedCredentials(
         {
             metadata: { namespace, labels },
             type: "Opaque",
-            stringData: { username, password: password.value },
+            stringData: password.value.apply((value) => ({
+                username,
+                password: value,
+                ...options.files?.(value),
+            })),
         },
         { parent },
     );
@@ -77,7 +85,11 @@ export function generatedCredentials(
         secret,
         username,
         password: password.value,
-        checksum: publicChecksum(password.value.apply((value) => checksum({ username, value }))),
+        checksum: publicChecksum(
+            password.value.apply((value) =>
+                checksum({ username, value, files: options.files?.(value) }),
+            ),
+        ),
     };
 }
 

@@ -1,5 +1,5 @@
-// The whole pack over the real program's resources (test/harness, under mocks) for the dev and prod
-// stacks, with each stack's policy/config/<stack>.json: no mandatory violation. Then the real tiers
+// The whole pack over the real program's resources (test/harness, under mocks) for the dev, prod
+// and local stacks, with each stack's policy/config/<stack>.json: no mandatory violation. Then the real tiers
 // are broken one way at a time and each break is caught, with the right message.
 
 import * as assert from "assert";
@@ -10,7 +10,7 @@ import { policies } from "../../policy/policies";
 import { StackResource, stackResources } from "../harness/stack";
 import { Fixture, runResourcePolicy, runStackPolicy } from "./util";
 
-type Stack = "dev" | "prod";
+type Stack = "dev" | "prod" | "local";
 
 // Manifests as plain JSON, edited freely by the tests below.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -116,7 +116,7 @@ function only(findings: Finding[], policy: string): Finding[] {
 describe("the policy pack on the program's stacks", function () {
     this.timeout(120000);
 
-    for (const stack of ["dev", "prod"] as const) {
+    for (const stack of ["dev", "prod", "local"] as const) {
         it(`passes every mandatory policy on ${stack}`, async () => {
             const fixtures = asFixtures(await stackResources(stack));
             assert.ok(fixtures.some((f) => f.type === "kubernetes:apps/v1:Deployment"));

@@ -65,12 +65,36 @@ describe("parseConfig", () => {
             ...VALID,
             nuve: { resources: { limits: { memory: "1Gi" } } },
         });
-        assert.deepStrictEqual(config.nuve.resources.limits, { cpu: "500m", memory: "1Gi" });
+        assert.deepStrictEqual(config.nuve.resources.limits, {
+            ...DEFAULT_RESOURCES.nuve.limits,
+            memory: "1Gi",
+        });
         assert.deepStrictEqual(config.nuve.resources.requests, DEFAULT_RESOURCES.nuve.requests);
     });
 
     it("keeps 0 replicas instead of replacing it with the default", () => {
         assert.strictEqual(parseConfig({ ...VALID, nuve: { replicas: 0 } }).nuve.replicas, 0);
+    });
+
+    it("accepts NFS servers given as IPv4, IPv6 or DNS names", () => {
+        for (const server of ["192.168.94.40", "fd00::40", "nfs.example.com", "nfs"]) {
+            const config = parseConfig({ ...VALID, storage: { kind: "nfs", server } });
+            assert.strictEqual(config.storage.kind === "nfs" && config.storage.server, server);
+        }
+    });
+
+    it("serves signalling TLS with wss:// for clients and a hostname per node", () => {
+        const config = parseConfig({
+            ...VALID,
+            erizoController: {
+                replicas: 2,
+                hostname: "{nodeName}.signalling.example.com",
+                tls: { secretName: "signalling-tls" },
+            },
+        });
+        assert.strictEqual(config.erizoController.ssl, true);
+        assert.deepStrictEqual(config.erizoController.tls, { secretName: "signalling-tls" });
+        assert.strictEqual(parseConfig(VALID).erizoController.ssl, false);
     });
 
     it("lets a digest pin an image without the default tag", () => {
@@ -229,6 +253,75 @@ describe("parseConfig", () => {
             key: "licode:mongodb.replicas",
             value: 3,
             says: /single member/,
+        },
+        {
+            name: "an NFS server that is no host",
+            raw: { storage: { kind: "nfs", server: "not a host!" } },
+            key: "licode:storage.server",
+            value: "not a host!",
+            says: /IPv4 address .* IPv6 address .* DNS name/,
+        },
+        {
+            name: "an NFS server address out of range",
+            raw: { storage: { kind: "nfs", server: "192.168.94.400" } },
+            key: "licode:storage.server",
+            value: "192.168.94.400",
+            says: /IPv4 address/,
+        },
+        {
+            name: "a hostPath without the node that holds it",
+            raw: { storage: { kind: "hostPath", path: "/var/lib/licode/mongodb" } },
+            key: "licode:storage.node",
+            value: undefined,
+            says: /required/,
+        },
+        {
+            name: "no prerun ErizoJS",
+            raw: { erizoAgent: { prerunProcesses: 0 } },
+            key: "licode:erizoAgent.prerunProcesses",
+            value: 0,
+            says: /at least 1.*readiness probe/,
+        },
+        {
+            name: "more prerun ErizoJS than the agent may run",
+            raw: { erizoAgent: { maxProcesses: 2, prerunProcesses: 3 } },
+            key: "licode:erizoAgent.prerunProcesses",
+            value: 3,
+            says: /at most 2/,
+        },
+        {
+            name: "recordings that outgrow the agent's ephemeral storage",
+            raw: { erizoAgent: { recordings: { kind: "emptyDir", sizeLimit: "8Gi" } } },
+            key: "licode:erizoAgent.resources.limits.ephemeralStorage",
+            value: "4Gi",
+            says: /must exceed the recordings' sizeLimit \(8Gi\).*evicts/,
+        },
+        {
+            name: "signalling TLS without the hostname on its certificate",
+            raw: { erizoController: { tls: { secretName: "signalling-tls" } } },
+            key: "licode:erizoController.hostname",
+            value: undefined,
+            says: /TLS needs the name on the certificate/,
+        },
+        {
+            name: "signalling TLS while telling clients to use ws://",
+            raw: {
+                erizoController: {
+                    tls: { secretName: "signalling-tls" },
+                    hostname: "ec.example.com",
+                    ssl: false,
+                },
+            },
+            key: "licode:erizoController.ssl",
+            value: false,
+            says: /remove ssl or set it true/,
+        },
+        {
+            name: "one hostname shared by several controllers",
+            raw: { erizoController: { replicas: 2, hostname: "ec.example.com" } },
+            key: "licode:erizoController.hostname",
+            value: "ec.example.com",
+            says: /\{nodeName\}/,
         },
         {
             name: "a rollout that can never start",
