@@ -3,14 +3,14 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ErizoAgent } from "./components/erizo-agent";
 import { ErizoController } from "./components/erizo-controller";
-import { LicodeConfig } from "./components/licode-settings";
+import { LicodeConfigSecret } from "./components/licode-config-secret";
 import { MongoDb } from "./components/mongodb";
 import { Nuve } from "./components/nuve";
 import { RabbitMq } from "./components/rabbitmq";
 import { Superservice } from "./components/superservice";
-import { loadConfig } from "./components/stack-config";
+import { loadStackConfig } from "./components/load-stack-config";
 
-const config = loadConfig();
+const config = loadStackConfig();
 const instance = `licode-${pulumi.getStack()}`;
 const partOf = { "app.kubernetes.io/part-of": "licode", "app.kubernetes.io/instance": instance };
 
@@ -88,7 +88,7 @@ const superservice = new Superservice(
     tierOptions,
 );
 
-const licodeConfig = new LicodeConfig(
+const licodeConfigSecret = new LicodeConfigSecret(
     "licode-config",
     {
         namespace: namespace.metadata.name,
@@ -101,7 +101,7 @@ const licodeConfig = new LicodeConfig(
     },
     tierOptions,
 );
-const configMount = licodeConfig.mount();
+const configMount = licodeConfigSecret.mount();
 
 const nuve = new Nuve(
     "nuve",

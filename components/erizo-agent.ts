@@ -1,10 +1,10 @@
 /** ErizoAgent + ErizoJS: the media tier; ErizoJS workers take UDP ports from a range. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { LicodeConfig, MediaPool, RecordingVolume } from "./config";
+import { StackConfig, MediaPool, RecordingVolume } from "./stack-config";
 import { preStop, stopScript } from "./hooks";
 import { LICODE } from "./images";
-import { RECORDINGS_DIR } from "./licode-config";
+import { RECORDINGS_DIR } from "./licode-config-file";
 import {
     LICODE_POD,
     LicodeTierArgs,
@@ -25,7 +25,7 @@ export interface ErizoAgentArgs extends LicodeTierArgs {
     /** Media pools, each a DaemonSet on its own nodes and UDP range. Required. */
     readonly pools: readonly MediaPool[];
     /** Where ErizoJS finds the address it announces in ICE candidates. Defaults to the `eth0` interface. */
-    readonly publicAddress?: LicodeConfig["publicAddress"];
+    readonly publicAddress?: StackConfig["publicAddress"];
     /** Seconds a stopping agent may keep its calls. Defaults to 1800. */
     readonly gracePeriodSeconds?: number;
     /** Media nodes that may restart at once during a rollout. Defaults to 1. */

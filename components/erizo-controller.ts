@@ -1,10 +1,10 @@
 /** ErizoController: socket.io signalling; each room is pinned to one controller. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { LicodeConfig } from "./config";
+import { StackConfig } from "./stack-config";
 import { preStop, stopScript } from "./hooks";
 import { LICODE } from "./images";
-import { NODE_NAME_ENV, SIGNALLING_CERT_DIR } from "./licode-config";
+import { NODE_NAME_ENV, SIGNALLING_CERT_DIR } from "./licode-config-file";
 import {
     LICODE_POD,
     LicodeTierArgs,
@@ -26,7 +26,7 @@ export interface ErizoControllerArgs extends LicodeTierArgs {
     /** Labels of the signalling nodes. Defaults to `licode.io/signalling: "true"`. */
     readonly nodeSelector?: Readonly<Record<string, string>>;
     /** Where clients find the controller's address. Defaults to the `eth0` interface. */
-    readonly publicAddress?: LicodeConfig["publicAddress"];
+    readonly publicAddress?: StackConfig["publicAddress"];
     /** The port clients connect to. Defaults to 8080. */
     readonly port?: number;
     /** Seconds a stopping controller may keep serving its rooms. Defaults to 1800. */

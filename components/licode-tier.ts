@@ -1,8 +1,8 @@
 /** What Nuve, ErizoController and ErizoAgent share: the Licode image and its config file. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ImageRef, LicodeConfig, Resources } from "./config";
-import { LicodeConfigMount } from "./licode-settings";
+import { ImageRef, StackConfig, Resources } from "./stack-config";
+import { LicodeConfigMount } from "./licode-config-secret";
 import { LICODE } from "./images";
 import { POD_DEFAULTS, imageName, resourceRequirements, securityContext } from "./pod";
 import { TierArgs } from "./tier";
@@ -52,7 +52,7 @@ export function licodeContainer(
  * the static address, or empty so the config's interface name decides.
  */
 export function publicIpEnv(
-    publicAddress: LicodeConfig["publicAddress"],
+    publicAddress: StackConfig["publicAddress"],
 ): k8s.types.input.core.v1.EnvVar {
     switch (publicAddress.from) {
         case "nodeIP":

@@ -1,7 +1,7 @@
 /** MongoDB: Nuve's store and the only stateful tier. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ImageRef, LicodeConfig, Resources } from "./config";
+import { ImageRef, StackConfig, Resources } from "./stack-config";
 import { MONGO } from "./images";
 import { TierName, fullname, labels, selectorLabels } from "./meta";
 import {
@@ -60,11 +60,11 @@ export function dataOwnerCommand(): string[] {
 }
 
 /** Storage choices that deploy a MongoDB (the external kind deploys none). */
-export type MongoStorage = Exclude<LicodeConfig["storage"], { kind: "external" }>;
+export type MongoStorage = Exclude<StackConfig["storage"], { kind: "external" }>;
 
 /** Arguments of the MongoDb component. */
 export interface MongoDbArgs extends TierArgs {
-    /** Database image. Required (defaults live in config.ts). */
+    /** Database image. Required (defaults live in stack-config.ts). */
     readonly image: ImageRef;
     /** Requests and limits of the database container. Required. */
     readonly resources: Resources;

@@ -1,7 +1,7 @@
 /** Nuve: Licode's REST API and cloud handler; stateless, its state lives in MongoDB. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { LicodeConfig, Resources } from "./config";
+import { StackConfig, Resources } from "./stack-config";
 import { QuiesceAndStop, preStop, quiesceAndStopScript, quiesceSeconds } from "./hooks";
 import { LICODE } from "./images";
 import { LICODE_POD, LicodeTierArgs, configAnnotations, licodeContainer } from "./licode-tier";
@@ -34,7 +34,7 @@ export interface Dependency {
 /** Arguments of the Nuve component. */
 export interface NuveArgs extends LicodeTierArgs {
     /** How clients reach Nuve: a NodePort Service or an Ingress. Defaults to a NodePort. */
-    readonly ingress?: LicodeConfig["ingress"];
+    readonly ingress?: StackConfig["ingress"];
     /** Replicas; each one ages ErizoController keepalives, so more than 1 shortens their timeout. Defaults to 1. */
     readonly replicas?: number;
     /** Services Nuve needs up before it starts (MongoDB, RabbitMQ). Defaults to none. */

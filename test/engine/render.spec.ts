@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { LicodeConfig, parseConfig } from "../../components/config";
+import { StackConfig, parseStackConfig } from "../../components/stack-config";
 import { stackConfig } from "../harness/program";
 import { ROOT, RunResult, explain, keepsWorkingTreeUnchanged, pulumiEnv, run } from "./engine";
 
@@ -15,7 +15,7 @@ import { ROOT, RunResult, explain, keepsWorkingTreeUnchanged, pulumiEnv, run } f
  * fixed objects, plus what the config switches on (media pools, ingress mode, PDBs for replicated
  * workloads, NetworkPolicies, the storage kind).
  */
-function expectedKinds(config: LicodeConfig): Record<string, number> {
+function expectedKinds(config: StackConfig): Record<string, number> {
     const mongo = config.storage.kind !== "external";
     const counts: Record<string, number> = {
         Namespace: 1,
@@ -68,7 +68,7 @@ describe("engine: render", function () {
 
             it("writes the expected kinds and counts into rendered/<stack>/1-manifest", () => {
                 assert.ok(fs.existsSync(manifests), explain(`render ${stack}`, result));
-                const expected = expectedKinds(parseConfig(stackConfig(stack)));
+                const expected = expectedKinds(parseStackConfig(stackConfig(stack)));
                 const sorted = Object.fromEntries(Object.entries(expected).sort());
                 assert.deepStrictEqual(renderedKinds(manifests), sorted);
                 assert.ok(fs.existsSync(path.join(ROOT, "rendered", stack, "0-crd")));

@@ -14,7 +14,7 @@ import {
     RECORDINGS_DIR,
     SIGNALLING_CERT_DIR,
     log4jsPath,
-} from "../../components/licode-config";
+} from "../../components/licode-config-file";
 import {
     erizoAgentProbes,
     erizoControllerProbes,

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { DEFAULT_RESOURCES } from "../../components/config";
+import { DEFAULT_RESOURCES } from "../../components/stack-config";
 import { MONGO } from "../../components/images";
 import {
     dataOwnerCommand,

@@ -3,14 +3,14 @@ import {
     ConfigError,
     ConfigProblem,
     DEFAULT_RESOURCES,
-    parseConfig,
-} from "../../components/config";
+    parseStackConfig,
+} from "../../components/stack-config";
 
 const VALID = { networkPolicy: { enabled: false } };
 
 function problems(raw: Record<string, unknown>): readonly ConfigProblem[] {
     try {
-        parseConfig(raw);
+        parseStackConfig(raw);
     } catch (error) {
         assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
         return error.problems;
@@ -28,9 +28,9 @@ function onlyProblem(raw: Record<string, unknown>): ConfigProblem {
     return found[0];
 }
 
-describe("parseConfig", () => {
+describe("parseStackConfig", () => {
     it("applies the documented defaults to an almost empty config", () => {
-        const config = parseConfig(VALID);
+        const config = parseStackConfig(VALID);
         assert.strictEqual(config.namespace, "licode");
         assert.deepStrictEqual(config.ingress, { mode: "nodePort" });
         assert.deepStrictEqual(config.publicAddress, { from: "interface", interface: "eth0" });
@@ -49,7 +49,7 @@ describe("parseConfig", () => {
     });
 
     it("applies the NFS defaults of the seed: /nfs_mongodb/mongodb, 10Gi, Retain", () => {
-        const config = parseConfig({ ...VALID, storage: { kind: "nfs", server: "10.1.2.3" } });
+        const config = parseStackConfig({ ...VALID, storage: { kind: "nfs", server: "10.1.2.3" } });
         assert.deepStrictEqual(config.storage, {
             kind: "nfs",
             server: "10.1.2.3",
@@ -61,7 +61,7 @@ describe("parseConfig", () => {
     });
 
     it("merges a partial resources override with the tier's defaults", () => {
-        const config = parseConfig({
+        const config = parseStackConfig({
             ...VALID,
             nuve: { resources: { limits: { memory: "1Gi" } } },
         });
@@ -73,18 +73,18 @@ describe("parseConfig", () => {
     });
 
     it("keeps 0 replicas instead of replacing it with the default", () => {
-        assert.strictEqual(parseConfig({ ...VALID, nuve: { replicas: 0 } }).nuve.replicas, 0);
+        assert.strictEqual(parseStackConfig({ ...VALID, nuve: { replicas: 0 } }).nuve.replicas, 0);
     });
 
     it("accepts NFS servers given as IPv4, IPv6 or DNS names", () => {
         for (const server of ["192.168.94.40", "fd00::40", "nfs.example.com", "nfs"]) {
-            const config = parseConfig({ ...VALID, storage: { kind: "nfs", server } });
+            const config = parseStackConfig({ ...VALID, storage: { kind: "nfs", server } });
             assert.strictEqual(config.storage.kind === "nfs" && config.storage.server, server);
         }
     });
 
     it("serves signalling TLS with wss:// for clients and a hostname per node", () => {
-        const config = parseConfig({
+        const config = parseStackConfig({
             ...VALID,
             erizoController: {
                 replicas: 2,
@@ -94,12 +94,12 @@ describe("parseConfig", () => {
         });
         assert.strictEqual(config.erizoController.ssl, true);
         assert.deepStrictEqual(config.erizoController.tls, { secretName: "signalling-tls" });
-        assert.strictEqual(parseConfig(VALID).erizoController.ssl, false);
+        assert.strictEqual(parseStackConfig(VALID).erizoController.ssl, false);
     });
 
     it("lets a digest pin an image without the default tag", () => {
         const digest = `sha256:${"a".repeat(64)}`;
-        const image = parseConfig({ ...VALID, nuve: { image: { digest } } }).nuve.image;
+        const image = parseStackConfig({ ...VALID, nuve: { image: { digest } } }).nuve.image;
         assert.strictEqual(image.digest, digest);
         assert.strictEqual(image.tag, undefined);
     });
@@ -365,7 +365,7 @@ describe("parseConfig", () => {
             "licode:storage.server",
         ]);
         assert.throws(
-            () => parseConfig(raw),
+            () => parseStackConfig(raw),
             (error: Error) => {
                 assert.match(error.message, /has 6 problems; nothing was deployed/);
                 assert.match(error.message, /licode:namespace: .* \(got "Bad"\)/);

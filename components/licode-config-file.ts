@@ -3,7 +3,7 @@
  * is JavaScript because the tiers `require()` it; every value is written with JSON.stringify so no
  * config value can inject code.
  */
-import { LicodeConfig, NODE_NAME_PLACEHOLDER } from "./config";
+import { StackConfig, NODE_NAME_PLACEHOLDER } from "./stack-config";
 import { LICODE } from "./images";
 
 /** The environment variable that carries a controller's node name into its config. */
@@ -29,7 +29,7 @@ export interface LicodeConfigValues {
 
 /** The subset of stack config that the rendered file depends on. */
 export type LicodeConfigInput = Pick<
-    LicodeConfig,
+    StackConfig,
     "logLevel" | "publicAddress" | "iceServers" | "erizoController" | "erizoAgent" | "media"
 >;
 
@@ -154,7 +154,7 @@ export function renderLicodeConfig(config: LicodeConfigInput, values: LicodeConf
 }
 
 /** Renders the log4js configuration that sets every Licode logger to the stack's level. */
-export function renderLog4js(level: LicodeConfig["logLevel"]): string {
+export function renderLog4js(level: StackConfig["logLevel"]): string {
     return `${JSON.stringify(
         {
             appenders: {

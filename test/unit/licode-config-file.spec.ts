@@ -1,8 +1,8 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped JSON here */
 import * as assert from "assert";
 import * as vm from "vm";
-import { parseConfig } from "../../components/config";
-import { renderLicodeConfig, renderLog4js } from "../../components/licode-config";
+import { parseStackConfig } from "../../components/stack-config";
+import { renderLicodeConfig, renderLog4js } from "../../components/licode-config-file";
 
 const VALUES = {
     rabbitUrl: "amqp://licode:pw@licode-rabbitmq.licode.svc:5672",
@@ -23,7 +23,7 @@ describe("renderLicodeConfig", () => {
     const base = { networkPolicy: { enabled: false } };
 
     it("renders a module every tier can require, carrying the generated values", () => {
-        const config = load(renderLicodeConfig(parseConfig(base), VALUES));
+        const config = load(renderLicodeConfig(parseStackConfig(base), VALUES));
         assert.strictEqual(config.rabbit.url, VALUES.rabbitUrl);
         assert.strictEqual(config.rabbit.host, "licode-rabbitmq.licode.svc");
         assert.strictEqual(config.nuve.dataBaseURL, VALUES.mongoUrl);
@@ -34,14 +34,14 @@ describe("renderLicodeConfig", () => {
     });
 
     it("takes the public address from the interface name, as the seed did with eth0", () => {
-        const config = load(renderLicodeConfig(parseConfig(base), VALUES));
+        const config = load(renderLicodeConfig(parseStackConfig(base), VALUES));
         assert.strictEqual(config.erizoController.networkinterface, "eth0");
         assert.strictEqual(config.erizoAgent.networkinterface, "eth0");
         assert.strictEqual(config.erizoAgent.publicIP, "");
     });
 
     it("writes a static public address and the media range", () => {
-        const parsed = parseConfig({
+        const parsed = parseStackConfig({
             ...base,
             publicAddress: { from: "static", ip: "203.0.113.7" },
             media: { portRange: { min: 42000, max: 42499 } },
@@ -53,7 +53,7 @@ describe("renderLicodeConfig", () => {
     });
 
     it("keeps hostile values as data, never as code", () => {
-        const parsed = parseConfig({
+        const parsed = parseStackConfig({
             ...base,
             iceServers: [
                 {

@@ -1,6 +1,7 @@
 /** The rendered licode_config.js, held in a Secret because it carries credentials. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { LICODE } from "./images";
 import { checksum } from "./meta";
 import {
     LicodeConfigInput,
@@ -8,15 +9,15 @@ import {
     log4jsPath,
     renderLicodeConfig,
     renderLog4js,
-} from "./licode-config";
+} from "./licode-config-file";
 import { publicChecksum } from "./tier";
 
-const TOKEN = "licode:index:LicodeConfig";
+const TOKEN = "licode:index:LicodeConfigSecret";
 const CONFIG_KEY = "licode_config.js";
 const LOG4JS_KEY = "log4js_configuration.json";
 
-/** Arguments of the LicodeConfig component. */
-export interface LicodeConfigArgs {
+/** Arguments of the LicodeConfigSecret component. */
+export interface LicodeConfigSecretArgs {
     /** Namespace of the Secret. Required. */
     readonly namespace: pulumi.Input<string>;
     /** Labels for the Secret. Required. */
@@ -47,16 +48,30 @@ export interface LicodeConfigMount {
  * Renders licode_config.js and its log4js file into one autonamed Secret: changed content gets a
  * new name, and the consumers' checksum annotation changes with it, so exactly they roll.
  */
-export class LicodeConfig extends pulumi.ComponentResource {
+export class LicodeConfigSecret extends pulumi.ComponentResource {
     /** The Secret's generated name. */
     public readonly secretName: pulumi.Output<string>;
     /** sha256 of the rendered files. */
     public readonly checksum: pulumi.Output<string>;
     private readonly installDir: string;
 
-    constructor(name: string, args: LicodeConfigArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(TOKEN, name, {}, opts);
-        this.installDir = args.installDir ?? "/opt/licode";
+    constructor(
+        name: string,
+        args: LicodeConfigSecretArgs,
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
+        // The component was typed licode:index:LicodeConfig before; the alias keeps the URNs of
+        // existing stacks, so the Secret is not replaced and no pod rolls because of the rename.
+        super(
+            TOKEN,
+            name,
+            {},
+            {
+                ...opts,
+                aliases: [...(opts?.aliases ?? []), { type: "licode:index:LicodeConfig" }],
+            },
+        );
+        this.installDir = args.installDir ?? LICODE.installDir;
         const installDir = this.installDir;
         const files = pulumi
             .all([args.rabbitUrl, args.mongoUrl, args.superserviceId, args.superserviceKey])
