@@ -151,7 +151,10 @@ new ErizoAgent(
         publicAddress: config.publicAddress,
         gracePeriodSeconds: config.media.gracePeriodSeconds,
         maxUnavailable: config.media.maxUnavailable,
+        updateStrategy: config.media.updateStrategy,
+        rolloutNodes: config.media.rolloutNodes,
         recordings: config.erizoAgent.recordings,
+        drain: rabbitmq.drain,
     },
     tierOptions,
 );

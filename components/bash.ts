@@ -61,6 +61,25 @@ export const ESTABLISHED_ON = [
 ].join("\n");
 
 /**
+ * `udp_bound_in MIN MAX`: the number of UDP sockets bound to a local port in MIN..MAX, from
+ * /proc/net/udp and udp6 (on the host network, the node's: a media pool's range is its own).
+ */
+export const UDP_BOUND_IN = [
+    "udp_bound_in() {",
+    "  local n=0 f sl local rest port",
+    "  for f in /proc/net/udp /proc/net/udp6; do",
+    '    [ -r "$f" ] || continue',
+    "    while read -r sl local rest; do",
+    '      [ "$sl" = sl ] && continue',
+    "      port=$((16#${local##*:}))",
+    '      [ "$port" -ge "$1" ] && [ "$port" -le "$2" ] && n=$((n + 1))',
+    '    done < "$f"',
+    "  done",
+    '  echo "$n"',
+    "}",
+].join("\n");
+
+/**
  * `stop_and_wait REGEX`: sends SIGTERM to the matching processes and returns once they are gone.
  * The kubelet's grace period bounds the wait.
  */

@@ -2,23 +2,60 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig, MediaPool, RecordingVolume } from "./stack-config";
-import { preStop, stopScript } from "./hooks";
+import { DRAIN_RESERVE_SECONDS, Drain, agentDrainScript, preStop } from "./hooks";
 import { LICODE } from "./images";
 import { RECORDINGS_DIR } from "./licode-config-file";
 import {
     LICODE_POD,
     LicodeTierArgs,
     configAnnotations,
+    drainHelpers,
     licodeContainer,
     publicIpEnv,
 } from "./licode-tier";
 import { fullname, labels, selectorLabels } from "./meta";
 import { imageVersion, pullSecrets } from "./pod";
 import { erizoAgentProbes } from "./probes";
+import { DrainAccess } from "./rabbitmq";
+import { secretEnv } from "./tier";
 
 const TOKEN = "licode:index:ErizoAgent";
 /** Selects one pool's pods: two DaemonSets with the same selector would adopt each other's pods. */
 const POOL_LABEL = "licode.io/media-pool";
+
+/** The environment drain/media-routing.js reads. */
+export const DRAIN_ENV = {
+    managementUrl: "RABBITMQ_MANAGEMENT_URL",
+    user: "RABBITMQ_DRAIN_USER",
+    password: "RABBITMQ_DRAIN_PASSWORD",
+} as const;
+
+/**
+ * The agent's drain: new sessions go to other agents (drain/media-routing.js), then wait while
+ * media flows, and end once no UDP socket has been bound in the pool's range for longer than a
+ * dropped client may take to reconnect (its ErizoJS sessions end only after that).
+ */
+export function agentDrain(gracePeriodSeconds: number): Drain {
+    return {
+        process: LICODE.processes.erizoAgent,
+        helper: { file: "media-routing.js", command: "drain" },
+        quietSeconds: LICODE.erizoController.reconnectionSeconds + 10,
+        drainSeconds: gracePeriodSeconds - DRAIN_RESERVE_SECONDS,
+    };
+}
+
+/**
+ * How long `pulumi up` may wait for a media rollout: `rolloutNodes` nodes, `maxUnavailable` at a
+ * time, each draining for up to its grace period, plus five minutes an agent to start.
+ */
+export function agentRolloutTimeout(
+    rolloutNodes: number,
+    maxUnavailable: number,
+    gracePeriodSeconds: number,
+): string {
+    const waves = Math.ceil(rolloutNodes / maxUnavailable);
+    return `${Math.ceil((waves * (gracePeriodSeconds + 300)) / 60)}m`;
+}
 
 /** Arguments of the ErizoAgent component. */
 export interface ErizoAgentArgs extends LicodeTierArgs {
@@ -32,6 +69,12 @@ export interface ErizoAgentArgs extends LicodeTierArgs {
     readonly maxUnavailable?: number;
     /** Where ErizoJS writes recordings. Defaults to a 1Gi emptyDir. */
     readonly recordings?: RecordingVolume;
+    /** The management API and user the drain changes routing with. Required. */
+    readonly drain: DrainAccess;
+    /** RollingUpdate, or OnDelete for operators who roll media nodes by hand. Defaults to RollingUpdate. */
+    readonly updateStrategy?: "RollingUpdate" | "OnDelete";
+    /** The most nodes in one pool, to size how long `pulumi up` waits for a rollout. Defaults to 4. */
+    readonly rolloutNodes?: number;
 }
 
 /** The recordings volume: a size-limited emptyDir on the node, or a claim the operator provides. */
@@ -52,6 +95,16 @@ export class ErizoAgent extends pulumi.ComponentResource {
     constructor(name: string, args: ErizoAgentArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TOKEN, name, {}, opts);
         const publicAddress = args.publicAddress ?? { from: "interface", interface: "eth0" };
+        const grace = args.gracePeriodSeconds ?? 1800;
+        const maxUnavailable = args.maxUnavailable ?? 1;
+        const onDelete = args.updateStrategy === "OnDelete";
+        const helpers = drainHelpers(
+            `${name}-drain`,
+            ["media-routing.js"],
+            args.namespace,
+            labels("erizo-agent", args.instance, imageVersion(args.image)),
+            this,
+        );
         this.daemonSetNames = args.pools.map((pool) => {
             const podLabels = {
                 ...labels("erizo-agent", args.instance, imageVersion(args.image)),
@@ -71,6 +124,12 @@ export class ErizoAgent extends pulumi.ComponentResource {
             } else {
                 env.push(publicIpEnv(publicAddress));
             }
+            // For the drain's routing helper (drain/media-routing.js), not read by Licode.
+            env.push(
+                { name: DRAIN_ENV.managementUrl, value: args.drain.managementUrl },
+                secretEnv(DRAIN_ENV.user, args.drain.secret, "username"),
+                secretEnv(DRAIN_ENV.password, args.drain.secret, "password"),
+            );
             const daemonSet = new k8s.apps.v1.DaemonSet(
                 `${name}-${pool.name}`,
                 {
@@ -78,21 +137,27 @@ export class ErizoAgent extends pulumi.ComponentResource {
                         name: fullname("erizo-agent", pool.name),
                         namespace: args.namespace,
                         labels: podLabels,
+                        // With OnDelete the pods change only when an operator deletes them, so
+                        // Pulumi would wait for a rollout that never comes.
+                        annotations: onDelete ? { "pulumi.com/skipAwait": "true" } : undefined,
                     },
                     spec: {
                         selector: { matchLabels: selector },
-                        updateStrategy: {
-                            type: "RollingUpdate",
-                            // No surge: a second agent on the node would fight the first for its ports.
-                            rollingUpdate: {
-                                maxUnavailable: args.maxUnavailable ?? 1,
-                                maxSurge: 0,
-                            },
-                        },
+                        updateStrategy: onDelete
+                            ? { type: "OnDelete" }
+                            : {
+                                  type: "RollingUpdate",
+                                  // No surge: a second agent on the node would fight the first for
+                                  // its ports.
+                                  rollingUpdate: { maxUnavailable, maxSurge: 0 },
+                              },
                         template: {
                             metadata: {
                                 labels: podLabels,
-                                annotations: configAnnotations(args.config),
+                                annotations: {
+                                    ...configAnnotations(args.config),
+                                    "checksum/drain": helpers.checksum,
+                                },
                             },
                             spec: {
                                 hostNetwork: true,
@@ -100,21 +165,26 @@ export class ErizoAgent extends pulumi.ComponentResource {
                                 dnsPolicy: "ClusterFirstWithHostNet",
                                 nodeSelector: { ...pool.nodeSelector },
                                 ...LICODE_POD,
-                                terminationGracePeriodSeconds: args.gracePeriodSeconds ?? 1800,
+                                terminationGracePeriodSeconds: grace,
                                 imagePullSecrets: pullSecrets(args.image),
                                 containers: [
                                     licodeContainer("erizo-agent", "erizoAgent", args, {
                                         env,
                                         ...erizoAgentProbes(),
-                                        // bash is PID 1 and drops SIGTERM: the hook signals the agent itself.
-                                        lifecycle: preStop(stopScript(LICODE.processes.erizoAgent)),
+                                        // bash is PID 1 and drops SIGTERM: the hook drains, then
+                                        // ends the agent itself.
+                                        lifecycle: preStop(
+                                            agentDrainScript(agentDrain(grace), pool.portRange),
+                                        ),
                                         volumeMounts: [
+                                            helpers.volumeMount,
                                             { name: "recordings", mountPath: RECORDINGS_DIR },
                                         ],
                                     }),
                                 ],
                                 volumes: [
                                     args.config.volume,
+                                    helpers.volume,
                                     recordingsVolume(
                                         args.recordings ?? { kind: "emptyDir", sizeLimit: "1Gi" },
                                     ),
@@ -123,7 +193,14 @@ export class ErizoAgent extends pulumi.ComponentResource {
                         },
                     },
                 },
-                { parent: this },
+                // A rollout waits for draining agents; Pulumi's default 10 minutes would call a
+                // healthy rollout failed.
+                {
+                    parent: this,
+                    customTimeouts: {
+                        update: agentRolloutTimeout(args.rolloutNodes ?? 4, maxUnavailable, grace),
+                    },
+                },
             );
             return daemonSet.metadata.name;
         });

@@ -2,13 +2,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "./stack-config";
-import { preStop, stopScript } from "./hooks";
+import { DRAIN_RESERVE_SECONDS, Drain, controllerDrainScript, preStop } from "./hooks";
 import { LICODE } from "./images";
 import { NODE_NAME_ENV, SIGNALLING_CERT_DIR } from "./licode-config-file";
 import {
     LICODE_POD,
     LicodeTierArgs,
     configAnnotations,
+    drainHelpers,
     licodeContainer,
     publicIpEnv,
 } from "./licode-tier";
@@ -18,6 +19,28 @@ import { erizoControllerProbes } from "./probes";
 import { onePodAtATime } from "./tier";
 
 const TOKEN = "licode:index:ErizoController";
+
+/**
+ * The controller's drain: no new rooms (drain/controller-registry.js), then wait while clients are
+ * connected, and end once none has been for longer than a dropped client may take to reconnect.
+ */
+export function controllerDrain(gracePeriodSeconds: number): Drain {
+    return {
+        process: LICODE.processes.erizoController,
+        helper: { file: "controller-registry.js", command: "hold-full" },
+        quietSeconds: LICODE.erizoController.reconnectionSeconds + 5,
+        drainSeconds: gracePeriodSeconds - DRAIN_RESERVE_SECONDS,
+    };
+}
+
+/**
+ * How long `pulumi up` may wait for a controller rollout: each controller may drain for its whole
+ * grace period, and the next one starts only once a signalling node is free again, plus five
+ * minutes a controller to start.
+ */
+export function controllerRolloutTimeout(replicas: number, gracePeriodSeconds: number): string {
+    return `${Math.ceil((Math.max(1, replicas) * (gracePeriodSeconds + 300)) / 60)}m`;
+}
 
 /** Arguments of the ErizoController component. */
 export interface ErizoControllerArgs extends LicodeTierArgs {
@@ -56,8 +79,16 @@ export class ErizoController extends pulumi.ComponentResource {
         super(TOKEN, name, {}, opts);
         const replicas = args.replicas ?? 1;
         const port = args.port ?? 8080;
+        const grace = args.gracePeriodSeconds ?? 1800;
         const podLabels = labels("erizo-controller", args.instance, imageVersion(args.image));
         const selector = selectorLabels("erizo-controller", args.instance);
+        const helpers = drainHelpers(
+            `${name}-drain`,
+            ["controller-registry.js"],
+            args.namespace,
+            podLabels,
+            this,
+        );
 
         const deployment = new k8s.apps.v1.Deployment(
             name,
@@ -80,7 +111,10 @@ export class ErizoController extends pulumi.ComponentResource {
                     template: {
                         metadata: {
                             labels: podLabels,
-                            annotations: configAnnotations(args.config),
+                            annotations: {
+                                ...configAnnotations(args.config),
+                                "checksum/drain": helpers.checksum,
+                            },
                         },
                         spec: {
                             hostNetwork: true,
@@ -102,7 +136,7 @@ export class ErizoController extends pulumi.ComponentResource {
                                 },
                             },
                             ...LICODE_POD,
-                            terminationGracePeriodSeconds: args.gracePeriodSeconds ?? 1800,
+                            terminationGracePeriodSeconds: grace,
                             imagePullSecrets: pullSecrets(args.image),
                             containers: [
                                 licodeContainer("erizo-controller", "erizoController", args, {
@@ -121,12 +155,14 @@ export class ErizoController extends pulumi.ComponentResource {
                                         },
                                     ],
                                     ...erizoControllerProbes(port),
-                                    // bash is PID 1 and drops SIGTERM: the hook signals node itself.
+                                    // bash is PID 1 and drops SIGTERM: the hook drains, then
+                                    // ends node itself.
                                     lifecycle: preStop(
-                                        stopScript(LICODE.processes.erizoController),
+                                        controllerDrainScript(controllerDrain(grace), port),
                                     ),
-                                    volumeMounts:
-                                        args.tlsSecretName === undefined
+                                    volumeMounts: [
+                                        helpers.volumeMount,
+                                        ...(args.tlsSecretName === undefined
                                             ? []
                                             : [
                                                   {
@@ -134,11 +170,13 @@ export class ErizoController extends pulumi.ComponentResource {
                                                       mountPath: SIGNALLING_CERT_DIR,
                                                       readOnly: true,
                                                   },
-                                              ],
+                                              ]),
+                                    ],
                                 }),
                             ],
                             volumes: [
                                 args.config.volume,
+                                helpers.volume,
                                 ...(args.tlsSecretName === undefined
                                     ? []
                                     : [
@@ -155,7 +193,9 @@ export class ErizoController extends pulumi.ComponentResource {
                     },
                 },
             },
-            { parent: this },
+            // A rollout waits for draining controllers; Pulumi's default 10 minutes would call a
+            // healthy rollout failed.
+            { parent: this, customTimeouts: { update: controllerRolloutTimeout(replicas, grace) } },
         );
         this.deploymentName = deployment.metadata.name;
 

@@ -99,6 +99,13 @@ export const LICODE = {
         drainsOnSigterm: false,
         /** models/Client.js 542-545: recordings go to `recording_path + id + ".mkv"`, or /tmp when unset. */
         recordingPathKey: "recording_path",
+        /**
+         * models/Channel.js 32, 50-65: a client whose socket drops without saying goodbye keeps its
+         * seat for 30 s to reconnect; only then does it leave its room and its ErizoJS sessions.
+         */
+        reconnectionSeconds: 30,
+        /** erizoClient/src/Socket.js 66-80: each client holds one WebSocket (`forceNew`, websocket only). */
+        oneConnectionPerClient: true,
     },
     erizoAgent: {
         /**

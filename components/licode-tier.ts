@@ -3,7 +3,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ImageRef, StackConfig, Resources } from "./stack-config";
 import { LicodeConfigMount } from "./licode-config-secret";
+import * as fs from "fs";
+import * as path from "path";
+import { DRAIN_DIR } from "./hooks";
 import { LICODE } from "./images";
+import { checksum } from "./meta";
 import { POD_DEFAULTS, imageName, resourceRequirements, securityContext } from "./pod";
 import { TierArgs } from "./tier";
 
@@ -80,4 +84,38 @@ export const LICODE_POD = {
 /** The checksum annotation of a Licode pod: its config file's sum. */
 export function configAnnotations(mount: LicodeConfigMount): Record<string, pulumi.Input<string>> {
     return { "checksum/licode-config": mount.checksum };
+}
+
+/** The drain helpers a Licode pod runs from its preStop hook, and how it mounts them. */
+export interface DrainHelpers {
+    readonly volume: k8s.types.input.core.v1.Volume;
+    readonly volumeMount: VolumeMount;
+    /** sha256 of the helpers, for the pod's checksum annotation. */
+    readonly checksum: string;
+}
+
+/**
+ * Puts drain helpers (components/drain/*.js) into an autonamed ConfigMap, so a changed helper
+ * gets a new name and the pods that run it roll.
+ */
+export function drainHelpers(
+    name: string,
+    files: readonly string[],
+    namespace: pulumi.Input<string>,
+    labels: Record<string, string>,
+    parent: pulumi.Resource,
+): DrainHelpers {
+    const data = Object.fromEntries(
+        files.map((file) => [file, fs.readFileSync(path.join(__dirname, "drain", file), "utf8")]),
+    );
+    const configMap = new k8s.core.v1.ConfigMap(
+        name,
+        { metadata: { namespace, labels }, data },
+        { parent },
+    );
+    return {
+        volume: { name: "drain", configMap: { name: configMap.metadata.name } },
+        volumeMount: { name: "drain", mountPath: DRAIN_DIR, readOnly: true },
+        checksum: checksum(data),
+    };
 }

@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ImageRef, Resources } from "./stack-config";
 import { RABBITMQ } from "./images";
-import { fullname, labels, selectorLabels } from "./meta";
+import { checksum, fullname, labels, selectorLabels } from "./meta";
 import {
     POD_DEFAULTS,
     imageName,
@@ -14,13 +14,19 @@ import {
     securityContext,
 } from "./pod";
 import { ProbeTiming, Probes, READINESS, STARTUP, execProbe, tcpProbe } from "./probes";
+import { createHash } from "crypto";
 import { parseQuantity } from "./quantity";
 import { TierArgs, checksumAnnotation, generatedCredentials, serviceHost } from "./tier";
 
 const TOKEN = "licode:index:RabbitMq";
 const USERNAME = "licode";
+/** The user the media drain changes bindings with, and nothing else (see definitions below). */
+const DRAIN_USERNAME = "licode-drain";
 /** Our settings, read after the image's 10-defaults.conf. */
-const CONFIG_FILE = "90-licode.conf";
+export const CONFIG_FILE = "90-licode.conf";
+/** The users and permissions, imported when the node boots blank (every pod start: its data is an emptyDir). */
+const DEFINITIONS_FILE = "licode-definitions.json";
+export const DEFINITIONS_PATH = `/etc/rabbitmq/${DEFINITIONS_FILE}`;
 /** The share of the memory limit at which the broker blocks publishers. */
 const MEMORY_WATERMARK = 0.4;
 /** emptyDir sizes: the message store may page to disk; the log directory only gets crash dumps. */
@@ -32,39 +38,100 @@ const TMP_SIZE_LIMIT = "64Mi";
 const CLI_LIVENESS: ProbeTiming = { periodSeconds: 60, timeoutSeconds: 20, failureThreshold: 3 };
 
 /**
- * The broker's own config file. The memory the watermark is computed from is the container's
- * limit, because the node may not detect its cgroup limit and would then be OOM-killed before
- * its memory alarm blocks publishers. Transient non-exclusive queues are permitted because
- * Licode declares nothing else (images.ts).
+ * The broker's own config file (no secrets in it). The memory the watermark is computed from is
+ * the container's limit, because the node may not detect its cgroup limit and would then be
+ * OOM-killed before its memory alarm blocks publishers. Users come from a definitions file
+ * (definitions.md 233-238; configure.md 2526-2556: the `RABBITMQ_DEFAULT_*` variables are for
+ * development and CI only).
+ * Transient non-exclusive queues are permitted because Licode declares nothing else (images.ts).
  */
 export function renderBrokerConfig(options: {
-    readonly username: string;
-    readonly password: string;
     readonly memoryLimit: string;
+    readonly definitionsPath: string;
 }): string {
     const bytes = Math.floor(parseQuantity(options.memoryLimit) ?? 0);
     if (bytes <= 0) {
         throw new Error(`the broker's memory limit "${options.memoryLimit}" is not a quantity`);
     }
-    for (const [what, value] of [
-        ["username", options.username],
-        ["password", options.password],
-    ]) {
-        // Single quotes protect '#' (a comment otherwise); a quote or newline could not be written.
-        if (/['\n\r]/.test(value)) {
-            throw new Error(`the broker's ${what} must not contain quotes or line breaks`);
-        }
-    }
     return [
         "# Rendered by the licode program (components/rabbitmq.ts).",
-        `default_user = '${options.username}'`,
-        `default_pass = '${options.password}'`,
+        "definitions.import_backend = local_filesystem",
+        `definitions.local.path = ${options.definitionsPath}`,
         `${RABBITMQ.memoryOverrideKey} = ${bytes}`,
         `vm_memory_high_watermark.relative = ${MEMORY_WATERMARK}`,
         `${RABBITMQ.permitTransientQueuesKey} = true`,
         "",
     ].join("\n");
 }
+
+/** A broker user, its password, tags, and permissions on the vhost "/". */
+export interface BrokerUser {
+    readonly name: string;
+    readonly password: string;
+    readonly tags: readonly string[];
+    readonly configure: string;
+    readonly write: string;
+    readonly read: string;
+}
+
+/**
+ * RabbitMQ's salted SHA-256 password hash (passwords.md 192-199): base64(salt + sha256(salt +
+ * password)). The 4-byte salt is derived from the user and password, so an unchanged password
+ * renders the same file and rolls nothing.
+ */
+export function rabbitPasswordHash(user: string, password: string): string {
+    const salt = createHash("sha256")
+        .update(`licode-k8s:${user}:${password}`)
+        .digest()
+        .subarray(0, 4);
+    const hash = createHash("sha256")
+        .update(Buffer.concat([salt, Buffer.from(password, "utf8")]))
+        .digest();
+    return Buffer.concat([salt, hash]).toString("base64");
+}
+
+/**
+ * The definitions a blank node imports at boot: the vhost "/", the users and their permissions. A
+ * node that imports definitions creates no default vhost or user of its own (definitions.md 259-261).
+ */
+export function renderDefinitions(users: readonly BrokerUser[]): string {
+    return `${JSON.stringify(
+        {
+            vhosts: [{ name: "/" }],
+            users: users.map((u) => ({
+                name: u.name,
+                password_hash: rabbitPasswordHash(u.name, u.password),
+                hashing_algorithm: "rabbit_password_hashing_sha256",
+                tags: [...u.tags],
+            })),
+            permissions: users.map((u) => ({
+                user: u.name,
+                vhost: "/",
+                configure: u.configure,
+                write: u.write,
+                read: u.read,
+            })),
+        },
+        null,
+        2,
+    )}\n`;
+}
+
+/**
+ * The drain user's rights: binding and unbinding needs write on the queue and read on the
+ * exchange, and no configure (access-control.md 596-597). So it may bind agents' queues to
+ * rpcExchange and change nothing else: it cannot declare or delete anything, and no exchange is
+ * named like a queue it may write, nor a queue like the exchange it may read, so it can publish
+ * and consume nothing. The monitoring tag lets it use the HTTP API and see, not change, other
+ * users' connections and consumers (management/index.md 213-257), which the drain needs to tell
+ * its own agent's queue by the address it consumes from.
+ */
+export const DRAIN_PERMISSIONS = {
+    tags: ["monitoring"],
+    configure: "^$",
+    write: "^ErizoAgent(_.+)?$",
+    read: "^rpcExchange$",
+} as const;
 
 /**
  * Readiness and startup: a TCP connect on AMQP, RabbitMQ's recommended readiness check, which
@@ -87,15 +154,23 @@ export interface RabbitMqArgs extends TierArgs {
     readonly resources: Resources;
     /** Broker replicas: 1, or 0 to stop it. Defaults to 1. */
     readonly replicas?: number;
-    /** Expose the management UI (15672) on the Service. Defaults to false. */
+    /** Let Licode's user log into the management UI and API (administrator tag). Defaults to false. */
     readonly management?: boolean;
     /** Whether to restrict traffic with a NetworkPolicy. Defaults to true. */
     readonly networkPolicy?: boolean;
-    /** Node address ranges of host-network tiers, admitted to AMQP. Defaults to none. */
+    /** Node address ranges of host-network tiers, admitted to AMQP and the management API. Defaults to none. */
     readonly nodeCidrs?: readonly string[];
 }
 
-/** RabbitMQ as a StatefulSet with a generated, non-guest user (guest only works from localhost). */
+/** Where the media drain reaches the management API, and the Secret with its user. */
+export interface DrainAccess {
+    /** `http://<service>.<namespace>.svc:15672`. */
+    readonly managementUrl: pulumi.Output<string>;
+    /** The Secret holding the drain user (keys `username` and `password`). */
+    readonly secret: k8s.core.v1.Secret;
+}
+
+/** RabbitMQ as a StatefulSet with generated users imported at boot (guest is never created). */
 export class RabbitMq extends pulumi.ComponentResource {
     /** The AMQP URL with credentials, for licode_config.js. */
     public readonly amqpUrl: pulumi.Output<string>;
@@ -103,6 +178,8 @@ export class RabbitMq extends pulumi.ComponentResource {
     public readonly host: pulumi.Output<string>;
     /** The broker's AMQP port. */
     public readonly port: number = RABBITMQ.amqpPort;
+    /** What the media drain needs to change bindings. */
+    public readonly drain: DrainAccess;
 
     constructor(name: string, args: RabbitMqArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TOKEN, name, {}, opts);
@@ -113,27 +190,56 @@ export class RabbitMq extends pulumi.ComponentResource {
         const serviceName = fullname("rabbitmq");
         const headlessName = fullname("rabbitmq", "headless");
 
-        // The broker's config file carries the password, so it lives in the credentials' Secret.
-        const credentials = generatedCredentials(name, USERNAME, args.namespace, podLabels, this, {
-            files: (password) => ({
-                [CONFIG_FILE]: renderBrokerConfig({
-                    username: USERNAME,
-                    password,
-                    memoryLimit: args.resources.limits.memory,
-                }),
-            }),
+        const credentials = generatedCredentials(name, USERNAME, args.namespace, podLabels, this);
+        const drainCredentials = generatedCredentials(
+            `${name}-drain`,
+            DRAIN_USERNAME,
+            args.namespace,
+            podLabels,
+            this,
+        );
+        const brokerConfigText = renderBrokerConfig({
+            memoryLimit: args.resources.limits.memory,
+            definitionsPath: DEFINITIONS_PATH,
         });
+        const brokerConfig = new k8s.core.v1.ConfigMap(
+            `${name}-config`,
+            {
+                metadata: { namespace: args.namespace, labels: podLabels },
+                data: { [CONFIG_FILE]: brokerConfigText },
+            },
+            { parent: this },
+        );
+        const definitions = pulumi
+            .all([credentials.password, drainCredentials.password])
+            .apply(([password, drainPassword]) =>
+                renderDefinitions([
+                    {
+                        name: USERNAME,
+                        password,
+                        tags: management ? ["administrator"] : [],
+                        configure: ".*",
+                        write: ".*",
+                        read: ".*",
+                    },
+                    { name: DRAIN_USERNAME, password: drainPassword, ...DRAIN_PERMISSIONS },
+                ]),
+            );
+        const definitionsSecret = new k8s.core.v1.Secret(
+            `${name}-definitions`,
+            {
+                metadata: { namespace: args.namespace, labels: podLabels },
+                type: "Opaque",
+                stringData: { [DEFINITIONS_FILE]: definitions },
+            },
+            { parent: this },
+        );
 
-        const ports: { name: string; port: number; targetPort: string }[] = [
+        // The management API is always served: the media drain changes bindings through it.
+        const ports = [
             { name: "amqp", port: RABBITMQ.amqpPort, targetPort: "amqp" },
+            { name: "management", port: RABBITMQ.managementPort, targetPort: "management" },
         ];
-        if (management) {
-            ports.push({
-                name: "management",
-                port: RABBITMQ.managementPort,
-                targetPort: "management",
-            });
-        }
         new k8s.core.v1.Service(
             `${name}-headless`,
             {
@@ -162,7 +268,14 @@ export class RabbitMq extends pulumi.ComponentResource {
                     template: {
                         metadata: {
                             labels: podLabels,
-                            annotations: checksumAnnotation("credentials", credentials.checksum),
+                            annotations: {
+                                ...checksumAnnotation("credentials", credentials.checksum),
+                                ...checksumAnnotation(
+                                    "drain-credentials",
+                                    drainCredentials.checksum,
+                                ),
+                                ...checksumAnnotation("config", checksum(brokerConfigText)),
+                            },
                         },
                         spec: {
                             ...POD_DEFAULTS,
@@ -199,6 +312,12 @@ export class RabbitMq extends pulumi.ComponentResource {
                                             subPath: CONFIG_FILE,
                                             readOnly: true,
                                         },
+                                        {
+                                            name: "definitions",
+                                            mountPath: DEFINITIONS_PATH,
+                                            subPath: DEFINITIONS_FILE,
+                                            readOnly: true,
+                                        },
                                     ],
                                 },
                             ],
@@ -211,9 +330,12 @@ export class RabbitMq extends pulumi.ComponentResource {
                                 { name: "tmp", emptyDir: { sizeLimit: TMP_SIZE_LIMIT } },
                                 {
                                     name: "config",
+                                    configMap: { name: brokerConfig.metadata.name },
+                                },
+                                {
+                                    name: "definitions",
                                     secret: {
-                                        secretName: credentials.secret.metadata.name,
-                                        items: [{ key: CONFIG_FILE, path: CONFIG_FILE }],
+                                        secretName: definitionsSecret.metadata.name,
                                         // Readable by the broker's group (fsGroup) only.
                                         defaultMode: 0o440,
                                     },
@@ -249,7 +371,6 @@ export class RabbitMq extends pulumi.ComponentResource {
                                         ipBlock: { cidr },
                                     })),
                                 ],
-                                // The management API, when exposed, is for the same clients.
                                 ports: ports.map((port) => ({ protocol: "TCP", port: port.port })),
                             },
                         ],
@@ -263,6 +384,10 @@ export class RabbitMq extends pulumi.ComponentResource {
         this.amqpUrl = pulumi.secret(
             pulumi.interpolate`amqp://${USERNAME}:${credentials.password}@${this.host}:${RABBITMQ.amqpPort}`,
         );
+        this.drain = {
+            managementUrl: pulumi.interpolate`http://${this.host}:${RABBITMQ.managementPort}`,
+            secret: drainCredentials.secret,
+        };
         this.registerOutputs({ amqpUrl: this.amqpUrl, host: this.host });
     }
 }

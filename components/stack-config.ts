@@ -10,6 +10,22 @@ import { isQuantity, parseQuantity } from "./quantity";
 /** In `erizoController.hostname`, stands for the name of the node each controller runs on. */
 export const NODE_NAME_PLACEHOLDER = "{nodeName}";
 
+/**
+ * The shortest grace period a drain can work in: it ends only after no client has been connected
+ * for longer than a dropped client may take to reconnect (30-40 s), and keeps 15 s to stop.
+ */
+export const MIN_GRACE_PERIOD_SECONDS = 60;
+
+const gracePeriod = (tier: string) =>
+    z
+        .number()
+        .int()
+        .min(
+            MIN_GRACE_PERIOD_SECONDS,
+            `a ${tier} drain waits until no call has been in progress for up to 40 s after the last one ends, and needs 15 s to stop; set at least ${MIN_GRACE_PERIOD_SECONDS}`,
+        )
+        .max(86400);
+
 /** The resources every tier sets requests and limits for. */
 export const RESOURCE_NAMES = ["cpu", "memory", "ephemeralStorage"] as const;
 
@@ -276,12 +292,18 @@ const media = z
         portRange: portRange.default({ min: 40000, max: 40999 }),
         nodeSelector: nodeSelector.default({ "licode.io/media": "true" }),
         pools: z.array(mediaPool).min(1, "pools, when set, needs at least one pool").optional(),
-        gracePeriodSeconds: z.number().int().min(0).max(86400).default(1800),
+        gracePeriodSeconds: gracePeriod("media").default(1800),
         maxUnavailable: z
             .number()
             .int()
             .min(1, "maxUnavailable must be at least 1 or a media rollout never progresses")
             .default(1),
+        updateStrategy: z.enum(["RollingUpdate", "OnDelete"]).default("RollingUpdate"),
+        rolloutNodes: z
+            .number()
+            .int()
+            .min(1, "rolloutNodes is the most media nodes in one pool; at least 1")
+            .default(4),
     })
     .superRefine((value, ctx) => {
         const pools = value.pools ?? [];
@@ -313,7 +335,7 @@ const media = z
 const erizoController = tier
     .extend({
         nodeSelector: nodeSelector.default({ "licode.io/signalling": "true" }),
-        gracePeriodSeconds: z.number().int().min(0).max(86400).default(1800),
+        gracePeriodSeconds: gracePeriod("signalling").default(1800),
         maxSurge: z.number().int().min(0).default(1),
         maxUnavailable: z.number().int().min(0).default(0),
         port: z.number().int().min(1024).max(65535).default(8080),
@@ -462,6 +484,8 @@ export const configSchema = z.strictObject({
         nodeSelector: { "licode.io/media": "true" },
         gracePeriodSeconds: 1800,
         maxUnavailable: 1,
+        updateStrategy: "RollingUpdate",
+        rolloutNodes: 4,
     }),
     iceServers: z.array(iceServer).default([{ urls: "stun:stun.l.google.com:19302" }]),
     nuve: tier.default({}),
@@ -547,6 +571,8 @@ export interface StackConfig {
         readonly pools: readonly MediaPool[];
         readonly gracePeriodSeconds: number;
         readonly maxUnavailable: number;
+        readonly updateStrategy: "RollingUpdate" | "OnDelete";
+        readonly rolloutNodes: number;
     };
     readonly nuve: TierConfig;
     readonly erizoController: TierConfig & {
@@ -787,6 +813,8 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
             ],
             gracePeriodSeconds: parsed.media.gracePeriodSeconds,
             maxUnavailable: parsed.media.maxUnavailable,
+            updateStrategy: parsed.media.updateStrategy,
+            rolloutNodes: parsed.media.rolloutNodes,
         },
         nuve: {
             replicas: parsed.nuve.replicas ?? DEFAULT_REPLICAS.nuve,

@@ -55,11 +55,7 @@ export function generatedCredentials(
     namespace: pulumi.Input<string>,
     labels: Record<string, string>,
     parent: pulumi.Resource,
-    options: {
-        readonly protect?: boolean;
-        /** Further keys of the Secret, rendered from the password (e.g. a config file). */
-        readonly files?: (password: string) => Record<string, string>;
-    } = {},
+    options: { readonly protect?: boolean } = {},
 ): GeneratedCredentials {
     // Protected data needs its password kept too: the database only takes a password when it
     // first initialises, so a regenerated one could not open the kept data.
@@ -73,11 +69,7 @@ export function generatedCredentials(
         {
             metadata: { namespace, labels },
             type: "Opaque",
-            stringData: password.value.apply((value) => ({
-                username,
-                password: value,
-                ...options.files?.(value),
-            })),
+            stringData: { username, password: password.value },
         },
         { parent },
     );
@@ -85,11 +77,7 @@ export function generatedCredentials(
         secret,
         username,
         password: password.value,
-        checksum: publicChecksum(
-            password.value.apply((value) =>
-                checksum({ username, value, files: options.files?.(value) }),
-            ),
-        ),
+        checksum: publicChecksum(password.value.apply((value) => checksum({ username, value }))),
     };
 }
 

@@ -3,7 +3,9 @@
 #   1. build or reuse the offline Pulumi toolchain (tools/build-toolchain.sh) and install the kubernetes
 #      provider into the project's PULUMI_HOME (${LICODE_CACHE:-~/.cache/licode-k8s}/pulumi-home);
 #   2. record the bin dir for tools/pulumi-env.sh;
-#   3. `npm ci` in the root and in policy/ when node_modules is missing or does not match package-lock.json.
+#   3. `npm ci` in the root and in policy/ when node_modules is missing or does not match package-lock.json;
+#   4. Debian's rabbitmq-server, for the tests that run a real broker (npm run test:processes); as root
+#      it is installed with apt-get, otherwise setup says how. No broker service is started.
 # Options: --force (rebuild the toolchain, reinstall both node_modules), -h/--help.
 set -euo pipefail
 
@@ -53,5 +55,16 @@ for dir in "$ROOT" "$ROOT/policy"; do
     (cd "$dir" && npm ci --ignore-scripts --no-fund --no-audit >&2)
   fi
 done
+
+# 4. A real RabbitMQ for test/broker (it starts private brokers of its own; the package's service stays off).
+if [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
+  log "rabbitmq-server: installed"
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  log "installing Debian's rabbitmq-server (for npm run test:processes)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q rabbitmq-server >&2 || { apt-get update -q >&2 && apt-get install -y -q rabbitmq-server >&2; }
+else
+  log "rabbitmq-server is missing; npm run test:processes needs it: sudo apt-get install rabbitmq-server"
+fi
 
 log "ready in $(printf '%.1f' "$(echo "$(date +%s.%N) - $t0" | bc)") s: pulumi $(pulumi version) ($bin), PULUMI_HOME=$PULUMI_HOME"

@@ -36,6 +36,7 @@ import {
     readConfig,
     recoverInterruptedUpdate,
     servicesWithoutEndpoints,
+    sleep,
     waitReady,
     writeConfig,
 } from "./lib";
@@ -370,6 +371,75 @@ describe("e2e: licode on a local control plane", function () {
         const env = ds.spec.template.spec.containers[0].env as { name: string; value?: string }[];
         assert.strictEqual(env.find((e) => e.name === "MAX_PORT")?.value, "40199");
         await assertNoOrphans(LOCAL, LOCAL_NS);
+    });
+
+    it("3b. media pools on OnDelete: up returns without waiting, and a pod changes only once deleted", async () => {
+        // kwok runs no hooks: the drains themselves are tested against real processes
+        // (npm run test:processes); this shows the rollout mechanics Pulumi and Kubernetes apply.
+        await ensure(LOCAL, localBase);
+        const onDelete = clone(localBase);
+        const media = onDelete["licode:media"] as Record<string, unknown>;
+        media.updateStrategy = "OnDelete";
+        must("pulumi up (OnDelete)", await up(LOCAL, onDelete));
+        const podsBefore = await podsByTier(suite, LOCAL_NS);
+
+        const changed = clone(onDelete);
+        changed["licode:logLevel"] = "DEBUG";
+        const started = Date.now();
+        must("pulumi up (config change, OnDelete)", await up(LOCAL, changed));
+        const podsAfter = await podsByTier(suite, LOCAL_NS);
+        assert.deepStrictEqual(
+            podsAfter["erizo-agent"],
+            podsBefore["erizo-agent"],
+            "OnDelete replaced an agent by itself",
+        );
+        const ds = await getJson<KObject>(suite, [
+            "daemonset.apps/licode-erizo-agent-default",
+            "-n",
+            LOCAL_NS,
+        ]);
+        assert.strictEqual(ds.spec.updateStrategy.type, "OnDelete");
+        assert.ok(
+            ds.status.updatedNumberScheduled < ds.status.desiredNumberScheduled,
+            "the agents still run the old template, and up did not wait for them",
+        );
+        assert.ok(Date.now() - started < 600_000);
+
+        // The operator's step: delete a pod (its preStop drains it); the DaemonSet replaces it.
+        const [podName, uid] = Object.entries(podsBefore["erizo-agent"] ?? {})[0];
+        must(
+            "kubectl delete pod",
+            await kubectl(suite, ["delete", "pod", podName, "-n", LOCAL_NS, "--wait=true"]),
+        );
+        let after = ds;
+        for (let i = 0; i < 60; i++) {
+            after = await getJson<KObject>(suite, [
+                "daemonset.apps/licode-erizo-agent-default",
+                "-n",
+                LOCAL_NS,
+            ]);
+            if (
+                after.status.numberReady === after.status.desiredNumberScheduled &&
+                after.status.updatedNumberScheduled === ds.status.updatedNumberScheduled + 1
+            ) {
+                break;
+            }
+            await sleep(1000);
+        }
+        assert.strictEqual(
+            after.status.updatedNumberScheduled,
+            ds.status.updatedNumberScheduled + 1,
+            "the deleted pod came back with the new template, the others kept the old one",
+        );
+        assert.strictEqual(after.status.numberReady, after.status.desiredNumberScheduled);
+        const replaced = await podsByTier(suite, LOCAL_NS);
+        assert.ok(
+            !Object.values(replaced["erizo-agent"] ?? {}).includes(uid),
+            "the deleted agent is gone",
+        );
+
+        must("pulumi up (back to RollingUpdate)", await up(LOCAL, localBase));
+        await assertAllReady(LOCAL_NS, LOCAL_WORKLOADS);
     });
 
     it("4. switching to ingress mode and back converges and leaves no orphans", async () => {

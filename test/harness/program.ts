@@ -12,6 +12,8 @@ import * as path from "path";
 interface RecordedOptions {
     readonly protect: boolean;
     readonly retainOnDelete: boolean;
+    /** The update timeout from customTimeouts, e.g. "35m" (empty when unset). */
+    readonly updateTimeout: string;
 }
 
 /** One resource the program registered. */
@@ -23,6 +25,8 @@ export interface StackResource {
     readonly props: Record<string, any>;
     readonly protect: boolean;
     readonly retainOnDelete: boolean;
+    /** How long Pulumi waits for an update of it (customTimeouts.update), or "" for its default. */
+    readonly updateTimeout: string;
 }
 
 /** What a run produced. */
@@ -128,6 +132,7 @@ async function runOnce(stack: string, config: Record<string, unknown>): Promise<
         options.set(`${req.getType()}::${req.getName()}`, {
             protect: req.getProtect() === true,
             retainOnDelete: req.getRetainondelete() === true,
+            updateTimeout: req.getCustomtimeouts()?.getUpdate() ?? "",
         });
         return register(req, callback);
     };
@@ -187,6 +192,7 @@ async function runOnce(stack: string, config: Record<string, unknown>): Promise<
                 props: unwrapSecrets(resource.inputs),
                 protect: recorded?.protect ?? false,
                 retainOnDelete: recorded?.retainOnDelete ?? false,
+                updateTimeout: recorded?.updateTimeout ?? "",
             };
         }),
     };

@@ -7,7 +7,15 @@ import * as assert from "assert";
 import * as vm from "vm";
 import { NUVE_STOP } from "../../components/nuve";
 import { dataOwnerCommand } from "../../components/mongodb";
-import { preStop, quiesceAndStopScript, stopScript } from "../../components/hooks";
+import { DRAIN_ENV, agentDrain } from "../../components/erizo-agent";
+import { controllerDrain } from "../../components/erizo-controller";
+import {
+    DRAIN_DIR,
+    agentDrainScript,
+    controllerDrainScript,
+    preStop,
+    quiesceAndStopScript,
+} from "../../components/hooks";
 import { LICODE, MONGO, RABBITMQ } from "../../components/images";
 import {
     NODE_NAME_ENV,
@@ -21,7 +29,7 @@ import {
     mongoProbes,
     nuveProbes,
 } from "../../components/probes";
-import { rabbitmqProbes } from "../../components/rabbitmq";
+import { CONFIG_FILE, DEFINITIONS_PATH, rabbitmqProbes } from "../../components/rabbitmq";
 import { BOOTSTRAP_SCRIPT } from "../../components/superservice";
 import { ProgramRun, StackResource, runProgram, stackConfig } from "../harness/program";
 
@@ -43,17 +51,20 @@ function expectedFor(workload: StackResource, container: any): Record<string, un
     if (kindOf(workload) === "Deployment" && workload.name === "nuve") {
         return { ...nuveProbes(), lifecycle: preStop(quiesceAndStopScript(NUVE_STOP)) };
     }
+    const grace = podSpec(workload).terminationGracePeriodSeconds;
     if (kindOf(workload) === "Deployment" && workload.name === "erizo-controller") {
         const port = container.ports[0].containerPort;
         return {
             ...erizoControllerProbes(port),
-            lifecycle: preStop(stopScript(LICODE.processes.erizoController)),
+            lifecycle: preStop(controllerDrainScript(controllerDrain(grace), port)),
         };
     }
     if (kindOf(workload) === "DaemonSet") {
+        const env = (name: string) => Number(container.env.find((e: any) => e.name === name).value);
+        const range = { min: env(LICODE.env.minPort), max: env(LICODE.env.maxPort) };
         return {
             ...erizoAgentProbes(),
-            lifecycle: preStop(stopScript(LICODE.processes.erizoAgent)),
+            lifecycle: preStop(agentDrainScript(agentDrain(grace), range)),
         };
     }
     if (workload.name === "mongodb") {
@@ -75,7 +86,9 @@ const MOUNT_PATHS = new Set<string>([
     MONGO.configDbDir,
     RABBITMQ.dataDir,
     RABBITMQ.logDir,
-    `${RABBITMQ.confDir}/90-licode.conf`,
+    `${RABBITMQ.confDir}/${CONFIG_FILE}`,
+    DEFINITIONS_PATH,
+    DRAIN_DIR,
     "/tmp",
 ]);
 
@@ -160,6 +173,7 @@ for (const stack of ["dev", "prod", "local"]) {
                         const names = new Set<string>([
                             ...Object.values(LICODE.env),
                             NODE_NAME_ENV,
+                            ...Object.values(DRAIN_ENV),
                         ]);
                         for (const env of container.env ?? []) {
                             assert.ok(names.has(env.name), `${workload.name} sets ${env.name}`);
@@ -214,15 +228,12 @@ describe("the tiers against their images", () => {
         );
     });
 
-    it("tells RabbitMQ its memory limit, and admits its management port when exposed", () => {
+    it("tells RabbitMQ its memory limit, and admits its management port to the drain", () => {
         for (const run of [dev, prod]) {
             const sts = find(run, "StatefulSet", "rabbitmq");
             const limit = podSpec(sts).containers[0].resources.limits.memory;
             const bytes = { "512Mi": 512 * 2 ** 20 }[limit as string];
-            const secret = run.resources.find(
-                (r) => kindOf(r) === "Secret" && r.name === "rabbitmq-credentials",
-            );
-            const file: string = secret?.props.stringData["90-licode.conf"];
+            const file: string = find(run, "ConfigMap", "rabbitmq-config").props.data[CONFIG_FILE];
             assert.match(
                 file,
                 new RegExp(`^total_memory_available_override_value = ${bytes}$`, "m"),
@@ -234,10 +245,11 @@ describe("the tiers against their images", () => {
             policy.ports.map((p: any) => p.port),
             [RABBITMQ.amqpPort, RABBITMQ.managementPort],
         );
+        // The management API always admits the same clients: the media drain uses it.
         const prodPolicy = find(prod, "NetworkPolicy", "rabbitmq").props.spec.ingress[0];
         assert.deepStrictEqual(
             prodPolicy.ports.map((p: any) => p.port),
-            [RABBITMQ.amqpPort],
+            [RABBITMQ.amqpPort, RABBITMQ.managementPort],
         );
     });
 

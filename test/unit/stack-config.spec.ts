@@ -324,6 +324,27 @@ describe("parseStackConfig", () => {
             says: /\{nodeName\}/,
         },
         {
+            name: "a signalling grace period too short to drain",
+            raw: { erizoController: { gracePeriodSeconds: 30 } },
+            key: "licode:erizoController.gracePeriodSeconds",
+            value: 30,
+            says: /signalling drain waits .* set at least 60/,
+        },
+        {
+            name: "a media grace period too short to drain",
+            raw: { media: { gracePeriodSeconds: 10 } },
+            key: "licode:media.gracePeriodSeconds",
+            value: 10,
+            says: /media drain waits .* set at least 60/,
+        },
+        {
+            name: "an unknown media update strategy",
+            raw: { media: { updateStrategy: "Recreate" } },
+            key: "licode:media.updateStrategy",
+            value: "Recreate",
+            says: /"RollingUpdate", "OnDelete"/,
+        },
+        {
             name: "a rollout that can never start",
             raw: { erizoController: { maxSurge: 0, maxUnavailable: 0 } },
             key: "licode:erizoController.maxSurge",

@@ -511,3 +511,48 @@ describe("bad config", () => {
         });
     });
 });
+
+describe("rollouts that keep live calls", () => {
+    let prod: ProgramRun;
+    before(async () => {
+        prod = await runProgram("prod", stackConfig("prod"));
+    });
+
+    it("waits as long as draining controllers and agents may take, not Pulumi's 10 minutes", () => {
+        // 2 controllers × (1800 s grace + 300 s to start) = 70 minutes.
+        assert.strictEqual(find(prod, "Deployment", "erizo-controller").updateTimeout, "70m");
+        // 4 nodes a pool, 1 at a time × (1800 + 300) s = 140 minutes.
+        for (const agent of ofKind(prod, "DaemonSet")) {
+            assert.strictEqual(agent.updateTimeout, "140m", agent.name);
+        }
+    });
+
+    it("lets operators roll media nodes by hand: OnDelete, and Pulumi does not wait for it", async () => {
+        const config = stackConfig("dev");
+        const run = await runProgram("dev", {
+            ...config,
+            media: { ...(config.media as object), updateStrategy: "OnDelete" },
+        });
+        const agent = find(run, "DaemonSet", "erizo-agent-default");
+        assert.deepStrictEqual(agent.props.spec.updateStrategy, { type: "OnDelete" });
+        assert.strictEqual(agent.props.metadata.annotations["pulumi.com/skipAwait"], "true");
+        const devAgent = find(await runProgram("dev", config), "DaemonSet", "erizo-agent-default");
+        assert.strictEqual(devAgent.props.spec.updateStrategy.type, "RollingUpdate");
+        assert.strictEqual(devAgent.props.metadata.annotations, undefined);
+    });
+
+    it("gives each drain its helpers, its grace period, and the drain user from a Secret", () => {
+        const ec = podTemplate(find(prod, "Deployment", "erizo-controller")).spec;
+        assert.strictEqual(ec.terminationGracePeriodSeconds, 1800);
+        assert.ok(ec.volumes.some((v: any) => v.name === "drain" && v.configMap));
+        const helpers = find(prod, "ConfigMap", "erizo-controller-drain").props.data;
+        assert.deepStrictEqual(Object.keys(helpers), ["controller-registry.js"]);
+        const agent = podTemplate(find(prod, "DaemonSet", "erizo-agent-primary")).spec;
+        const env = Object.fromEntries(
+            agent.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]),
+        );
+        assert.strictEqual(env.RABBITMQ_MANAGEMENT_URL, `http://licode-rabbitmq.licode.svc:15672`);
+        assert.deepStrictEqual(Object.keys(env.RABBITMQ_DRAIN_PASSWORD), ["secretKeyRef"]);
+        assert.strictEqual(JSON.stringify(agent).includes("mockSecret"), false);
+    });
+});

@@ -1,0 +1,354 @@
+/**
+ * The broker as the program configures it, and the media drain's routing, against a real RabbitMQ
+ * (Debian's rabbitmq-server 3.10): the rendered config and definitions boot a blank node with the
+ * program's users; the drain user can change bindings and nothing else; and agents that declare
+ * their queues with node-amqp 0.2.7 exactly as Licode's amqper.js does stop receiving new
+ * sessions while they drain, without a message lost or delivered twice.
+ */
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON from the management API */
+import * as amqp from "amqp";
+import * as assert from "assert";
+import { ChildProcess, spawn } from "child_process";
+import * as path from "path";
+import {
+    DRAIN_PERMISSIONS,
+    renderBrokerConfig,
+    renderDefinitions,
+} from "../../components/rabbitmq";
+import { Broker, brokerInstalled, startBroker } from "./broker";
+
+const HELPER = path.resolve(__dirname, "..", "..", "components", "drain", "media-routing.js");
+const LICODE = { name: "licode", password: "licode-pw" };
+const DRAIN = { name: "licode-drain", password: "drain-pw" };
+const TOTAL_MEMORY = 536870912;
+
+/** The program's broker config. RabbitMQ 3.10 predates the 4.3-only permission key, which it would refuse. */
+function brokerConfigFor310(): string {
+    return renderBrokerConfig({
+        memoryLimit: "512Mi",
+        definitionsPath: "{{ETC}}/licode-definitions.json",
+    })
+        .split("\n")
+        .filter((line) => !line.startsWith("deprecated_features."))
+        .join("\n");
+}
+
+async function api(
+    broker: Broker,
+    method: string,
+    apiPath: string,
+    user: { name: string; password: string },
+    body?: unknown,
+): Promise<{ status: number; body: any }> {
+    const response = await fetch(`http://127.0.0.1:${broker.managementPort}${apiPath}`, {
+        method,
+        headers: {
+            authorization: `Basic ${Buffer.from(`${user.name}:${user.password}`).toString("base64")}`,
+            "content-type": "application/json",
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+        parsed = JSON.parse(text);
+    } catch {
+        // not JSON
+    }
+    return { status: response.status, body: parsed };
+}
+
+function connect(broker: Broker, user = LICODE): Promise<amqp.Connection> {
+    return new Promise((resolve, reject) => {
+        const connection = amqp.createConnection(
+            { host: "127.0.0.1", port: broker.amqpPort, login: user.name, password: user.password },
+            { reconnect: false },
+        );
+        connection.once("ready", () => resolve(connection));
+        connection.once("error", reject);
+    });
+}
+
+/**
+ * An ErizoAgent's queues, declared as erizoAgent.js 299-305 and amqper.js 50, 108-114 do:
+ * the direct exchange rpcExchange, the shared queue ErizoAgent and ErizoAgent_<id>, each bound
+ * under its own name, both consumed. Records the createErizoJS requests it receives.
+ */
+async function agent(broker: Broker, id: string) {
+    const connection = await connect(broker);
+    const received: number[] = [];
+    await new Promise<void>((resolve) =>
+        connection.exchange("rpcExchange", { type: "direct" }, () => resolve()),
+    );
+    for (const name of ["ErizoAgent", `ErizoAgent_${id}`]) {
+        await new Promise<void>((resolve) => {
+            const queue = connection.queue(name, () => {
+                queue.bind("rpcExchange", name, () => resolve());
+                queue.subscribe((message) => received.push(Number(message.corrID)));
+            });
+        });
+    }
+    return { queue: `ErizoAgent_${id}`, received, connection };
+}
+
+/** An ErizoController asking for ErizoJS: publishes createErizoJS to rpcExchange under `key`. */
+async function controller(broker: Broker) {
+    const connection = await connect(broker);
+    const exchange = await new Promise<amqp.Exchange>((resolve) => {
+        const e = connection.exchange("rpcExchange", { type: "direct" }, () => resolve(e));
+    });
+    let corrID = 0;
+    return {
+        connection,
+        async ask(count: number, key = "ErizoAgent"): Promise<number[]> {
+            const ids: number[] = [];
+            for (let i = 0; i < count; i++) {
+                corrID += 1;
+                ids.push(corrID);
+                exchange.publish(key, { method: "createErizoJS", args: [], corrID, replyTo: "x" });
+            }
+            await new Promise((resolve) => setTimeout(resolve, 700));
+            return ids;
+        },
+    };
+}
+
+function runHelper(broker: Broker, command: string, self?: string): ChildProcess {
+    return spawn(process.execPath, [HELPER, command], {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: {
+            ...process.env,
+            RABBITMQ_MANAGEMENT_URL: `http://127.0.0.1:${broker.managementPort}`,
+            RABBITMQ_DRAIN_USER: DRAIN.name,
+            RABBITMQ_DRAIN_PASSWORD: DRAIN.password,
+            LICODE_ROUTING_INTERVAL_MS: "200",
+            ...(self === undefined ? {} : { LICODE_AGENT_QUEUE: self }),
+        },
+    });
+}
+
+function finished(child: ChildProcess): Promise<{ code: number | null; output: string }> {
+    let output = "";
+    child.stdout?.on("data", (c) => (output += c));
+    child.stderr?.on("data", (c) => (output += c));
+    return new Promise((resolve) => child.on("close", (code) => resolve({ code, output })));
+}
+
+async function keyBindings(broker: Broker): Promise<string[]> {
+    const { body } = await api(
+        broker,
+        "GET",
+        "/api/exchanges/%2F/rpcExchange/bindings/source",
+        DRAIN,
+    );
+    return (body as any[])
+        .filter((b) => b.routing_key === "ErizoAgent")
+        .map((b) => b.destination)
+        .sort();
+}
+
+async function until(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+    const end = Date.now() + ms;
+    while (!(await check())) {
+        if (Date.now() > end) {
+            throw new Error(`timed out waiting for ${what}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+}
+
+describe("the broker as the program configures it (real RabbitMQ)", function () {
+    this.timeout(180_000);
+    let broker: Broker;
+    const connections: amqp.Connection[] = [];
+    const helpers: ChildProcess[] = [];
+
+    before(async () => {
+        assert.ok(
+            brokerInstalled(),
+            "these tests need a real broker: install Debian's rabbitmq-server (npm run setup does, as root)",
+        );
+        broker = await startBroker({
+            confFiles: { "90-licode.conf": brokerConfigFor310() },
+            etcFiles: {
+                "licode-definitions.json": renderDefinitions([
+                    { ...LICODE, tags: [], configure: ".*", write: ".*", read: ".*" },
+                    { ...DRAIN, ...DRAIN_PERMISSIONS },
+                ]),
+            },
+        });
+    });
+    after(async () => {
+        helpers.forEach((h) => h.kill("SIGKILL"));
+        connections.forEach((c) => c.end());
+        await broker?.stop();
+    });
+
+    it("boots with the program's users only, and the memory limit it is given", async () => {
+        const users = await broker.rabbitmqctl("list_users", "--silent");
+        assert.deepStrictEqual(
+            users
+                .trim()
+                .split("\n")
+                .map((line) => line.split("\t")[0])
+                .sort(),
+            ["licode", "licode-drain"],
+            "no guest user on a node that imports definitions",
+        );
+        await until(
+            "the node's memory limit",
+            async () => {
+                const { body } = await api(broker, "GET", "/api/nodes", DRAIN);
+                return Array.isArray(body) && body[0]?.mem_limit !== undefined;
+            },
+            30_000,
+        );
+        const { body } = await api(broker, "GET", "/api/nodes", DRAIN);
+        assert.strictEqual(body[0].mem_limit, Math.floor(0.4 * TOTAL_MEMORY));
+    });
+
+    it("lets Licode's user speak AMQP but not use the management API", async () => {
+        connections.push(await connect(broker));
+        assert.strictEqual((await api(broker, "GET", "/api/whoami", LICODE)).status, 401);
+    });
+
+    it("lets the drain user change bindings of agents' queues, and nothing else", async () => {
+        const a = await agent(broker, "probe");
+        try {
+            await checkDrainRights(a.queue);
+        } finally {
+            // Its consumer on the shared queue would take a share of the next test's requests.
+            a.connection.end();
+            await until("the probe agent gone", async () => {
+                const { body } = await api(broker, "GET", "/api/queues/%2F/ErizoAgent", DRAIN);
+                return body.consumers === 0 || body.error !== undefined;
+            });
+        }
+    });
+
+    async function checkDrainRights(queue: string): Promise<void> {
+        assert.strictEqual((await api(broker, "GET", "/api/whoami", DRAIN)).status, 200);
+        // What findSelf reads: the consumer's address, visible to a management user.
+        // The management statistics catch up with a new consumer within a few seconds.
+        let details: any;
+        await until("the consumer in the queue's details", async () => {
+            details = (await api(broker, "GET", `/api/queues/%2F/${queue}`, DRAIN)).body;
+            return (details.consumer_details ?? []).length > 0;
+        });
+        assert.strictEqual(details.consumer_details[0].channel_details.peer_host, "127.0.0.1");
+
+        const bindingPath = `/api/bindings/%2F/e/rpcExchange/q/${queue}`;
+        assert.strictEqual(
+            (await api(broker, "POST", bindingPath, DRAIN, { routing_key: "x" })).status,
+            201,
+        );
+        assert.strictEqual((await api(broker, "DELETE", `${bindingPath}/x`, DRAIN)).status, 204);
+
+        const refused = [
+            ["declare a queue", "PUT", "/api/queues/%2F/other", { durable: false }],
+            ["delete a queue", "DELETE", `/api/queues/%2F/${queue}`, undefined],
+            [
+                "publish to rpcExchange",
+                "POST",
+                "/api/exchanges/%2F/rpcExchange/publish",
+                { properties: {}, routing_key: "nuve", payload: "{}", payload_encoding: "string" },
+            ],
+            [
+                "read an agent's messages",
+                "POST",
+                `/api/queues/%2F/${queue}/get`,
+                { count: 1, ackmode: "ack_requeue_true", encoding: "auto" },
+            ],
+            [
+                "bind another queue",
+                "POST",
+                "/api/bindings/%2F/e/rpcExchange/q/amq.gen-x",
+                { routing_key: "x" },
+            ],
+            ["manage users", "PUT", "/api/users/mallory", { password: "x", tags: "administrator" }],
+        ] as const;
+        for (const [what, method, apiPath, body] of refused) {
+            const { status, body: answer } = await api(broker, method, apiPath, DRAIN, body);
+            // The HTTP API refuses by status, or relays the AMQP channel's 403 ACCESS_REFUSED
+            // inside a 400; a 404 would mean a missing object, not missing rights.
+            const refusedForRights =
+                status === 401 ||
+                status === 403 ||
+                (status === 400 && /ACCESS_REFUSED/.test(JSON.stringify(answer)));
+            assert.ok(refusedForRights, `${what}: HTTP ${status} ${JSON.stringify(answer)}`);
+        }
+    }
+
+    it("routes new sessions away from a draining agent, then back, losing and doubling none", async () => {
+        const a = await agent(broker, "a");
+        const b = await agent(broker, "b");
+        const ec = await controller(broker);
+        connections.push(a.connection, b.connection, ec.connection);
+
+        const before = await ec.ask(10);
+        assert.strictEqual(
+            a.received.length + b.received.length,
+            10,
+            "each request reaches one agent",
+        );
+        assert.ok(a.received.length > 0 && b.received.length > 0, "the shared queue spreads them");
+
+        const draining = runHelper(broker, "drain", a.queue);
+        helpers.push(draining);
+        await until(
+            "the survivor's binding",
+            async () => (await keyBindings(broker)).join() === b.queue,
+        );
+        a.received.length = 0;
+        b.received.length = 0;
+        const during = await ec.ask(20);
+        assert.deepStrictEqual(a.received, [], "the draining agent receives no new session");
+        assert.deepStrictEqual(b.received, during, "the survivor receives each once");
+        await ec.ask(3, a.queue);
+        assert.deepStrictEqual(
+            a.received,
+            [],
+            "nor requests addressed to it (the controller retries elsewhere)",
+        );
+
+        // An agent that starts meanwhile binds the shared queue again: the drain undoes it.
+        const c = await agent(broker, "c");
+        connections.push(c.connection);
+        await until(
+            "the shared binding removed again",
+            async () => (await keyBindings(broker)).join() === b.queue,
+        );
+        a.received.length = 0;
+        b.received.length = 0;
+        c.received.length = 0;
+        const later = await ec.ask(10);
+        assert.deepStrictEqual(a.received, []);
+        assert.deepStrictEqual(
+            [...b.received, ...c.received].sort((x, y) => x - y),
+            later,
+        );
+
+        draining.kill("SIGTERM");
+        const release = await finished(runHelper(broker, "release", a.queue));
+        assert.strictEqual(release.code, 0, release.output);
+        assert.match(release.output, /released: new sessions go to every agent/);
+        assert.deepStrictEqual(await keyBindings(broker), ["ErizoAgent"]);
+        a.received.length = 0;
+        b.received.length = 0;
+        c.received.length = 0;
+        const after = await ec.ask(12);
+        const all = [...a.received, ...b.received, ...c.received].sort((x, y) => x - y);
+        assert.deepStrictEqual(all, after, "back on the shared queue, each request once");
+        assert.ok(before.length === 10);
+    });
+
+    it("refuses to guess which agent it is when several connect from this host", async () => {
+        const result = await finished(runHelper(broker, "drain"));
+        assert.strictEqual(result.code, 1);
+        assert.match(
+            result.output,
+            /expected one ErizoAgent_<id> queue consumed from .*set LICODE_AGENT_QUEUE/,
+        );
+    });
+});
