@@ -84,6 +84,7 @@ const superservice = new Superservice(
         keyGeneration: config.superservice.keyGeneration,
         protectId:
             config.storage.kind !== "external" && config.storage.dataProtection === "protect",
+        networkPolicy: config.networkPolicy.enabled,
     },
     tierOptions,
 );
@@ -113,6 +114,7 @@ const nuve = new Nuve(
         config: configMount,
         ingress: config.ingress,
         initResources: config.bootstrap.resources,
+        networkPolicy: config.networkPolicy.enabled,
         dependencies: [
             { host: rabbitmq.host, port: rabbitmq.port },
             ...(mongodb === undefined ? [] : [{ host: mongodb.host, port: mongodb.port }]),

@@ -8,7 +8,7 @@ import { LICODE_POD, LicodeTierArgs, configAnnotations, licodeContainer } from "
 import { fullname, labels, selectorLabels } from "./meta";
 import { imageVersion, pullSecrets, waitForContainer } from "./pod";
 import { nuveProbes } from "./probes";
-import { onePodAtATime } from "./tier";
+import { ingressOnly, onePodAtATime } from "./tier";
 
 const TOKEN = "licode:index:Nuve";
 const PORT = LICODE.nuve.port;
@@ -41,6 +41,8 @@ export interface NuveArgs extends LicodeTierArgs {
     readonly dependencies?: readonly Dependency[];
     /** Requests and limits of the wait-for-dependencies init container. Required. */
     readonly initResources: Resources;
+    /** Whether to isolate its pods with a NetworkPolicy that admits only the API port. Defaults to true. */
+    readonly networkPolicy?: boolean;
 }
 
 /** Nuve as a Deployment behind a NodePort Service or an Ingress. */
@@ -185,6 +187,10 @@ export class Nuve extends pulumi.ComponentResource {
 
         if (replicas > 1) {
             onePodAtATime(name, args.namespace, podLabels, selector, this);
+        }
+        if (args.networkPolicy ?? true) {
+            // App servers, the ingress controller and NodePort traffic come from anywhere.
+            ingressOnly(name, args.namespace, podLabels, selector, [PORT], this);
         }
         this.registerOutputs({
             serviceName: this.serviceName,

@@ -14,7 +14,7 @@ import {
     resourceRequirements,
     securityContext,
 } from "./pod";
-import { TierArgs, checksumAnnotation, publicChecksum, secretEnv } from "./tier";
+import { TierArgs, checksumAnnotation, ingressOnly, publicChecksum, secretEnv } from "./tier";
 
 const TOKEN = "licode:index:Superservice";
 
@@ -49,6 +49,8 @@ export interface SuperserviceArgs extends TierArgs {
     readonly keyGeneration?: number;
     /** Protect the ID, which kept (protected) MongoDB data refers to; the key may rotate. Defaults to false. */
     readonly protectId?: boolean;
+    /** Whether to isolate the Job's pods with a NetworkPolicy admitting nothing. Defaults to true. */
+    readonly networkPolicy?: boolean;
 }
 
 /** Generates the superservice ID and key and makes MongoDB hold exactly that superservice. */
@@ -141,6 +143,18 @@ export class Superservice extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+
+        if (args.networkPolicy ?? true) {
+            // The Job only connects out, to MongoDB: nothing may connect to it.
+            ingressOnly(
+                name,
+                args.namespace,
+                podLabels,
+                selectorLabels("superservice-bootstrap", args.instance),
+                [],
+                this,
+            );
+        }
 
         this.id = serviceId.value;
         this.key = pulumi.secret(serviceKey.value);

@@ -107,3 +107,33 @@ export function onePodAtATime(
         { parent },
     );
 }
+
+/**
+ * A NetworkPolicy selecting a tier's pods that admits TCP on `ports` from anywhere, or nothing at
+ * all when `ports` is empty: pods on the pod network are then isolated, and only what they serve
+ * is open.
+ */
+export function ingressOnly(
+    name: string,
+    namespace: pulumi.Input<string>,
+    labels: Record<string, string>,
+    selector: Record<string, string>,
+    ports: readonly number[],
+    parent: pulumi.Resource,
+): k8s.networking.v1.NetworkPolicy {
+    return new k8s.networking.v1.NetworkPolicy(
+        name,
+        {
+            metadata: { namespace, labels },
+            spec: {
+                podSelector: { matchLabels: selector },
+                policyTypes: ["Ingress"],
+                ingress:
+                    ports.length === 0
+                        ? []
+                        : [{ ports: ports.map((port) => ({ protocol: "TCP", port })) }],
+            },
+        },
+        { parent },
+    );
+}

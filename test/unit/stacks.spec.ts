@@ -556,3 +556,23 @@ describe("rollouts that keep live calls", () => {
         assert.strictEqual(JSON.stringify(agent).includes("mockSecret"), false);
     });
 });
+
+describe("pods on the pod network are isolated", () => {
+    it("admits only Nuve's API port to Nuve, and nothing to the bootstrap Job", async () => {
+        const run = await runProgram("prod", stackConfig("prod"));
+        const nuve = find(run, "NetworkPolicy", "nuve").props.spec;
+        assert.deepStrictEqual(nuve.podSelector.matchLabels, {
+            "app.kubernetes.io/name": "nuve",
+            "app.kubernetes.io/instance": "licode-prod",
+        });
+        assert.deepStrictEqual(nuve.ingress, [{ ports: [{ protocol: "TCP", port: 3000 }] }]);
+        const job = find(run, "NetworkPolicy", "superservice").props.spec;
+        assert.deepStrictEqual(job.policyTypes, ["Ingress"]);
+        assert.deepStrictEqual(job.ingress, []);
+        const off = await runProgram("prod", {
+            ...stackConfig("prod"),
+            networkPolicy: { enabled: false },
+        });
+        assert.deepStrictEqual(ofKind(off, "NetworkPolicy"), []);
+    });
+});
