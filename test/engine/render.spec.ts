@@ -26,14 +26,18 @@ function expectedKinds(config: StackConfig): Record<string, number> {
         // Nuve; RabbitMQ and its headless Service; MongoDB's headless Service
         Service: 3 + (mongo ? 1 : 0),
         Ingress: config.ingress.mode === "ingress" ? 1 : 0,
-        NetworkPolicy: config.networkPolicy.enabled ? 1 + (mongo ? 1 : 0) : 0,
+        // RabbitMQ, Nuve, the bootstrap Job, MongoDB
+        NetworkPolicy: config.networkPolicy.enabled ? 3 + (mongo ? 1 : 0) : 0,
         PodDisruptionBudget:
             (config.nuve.replicas > 1 ? 1 : 0) + (config.erizoController.replicas > 1 ? 1 : 0),
         PersistentVolume:
             config.storage.kind === "nfs" || config.storage.kind === "hostPath" ? 1 : 0,
         PersistentVolumeClaim: mongo ? 1 : 0,
-        // licode_config.js, the superservice, RabbitMQ's and MongoDB's credentials
-        Secret: 3 + (mongo ? 1 : 0),
+        // licode_config.js, the superservice, RabbitMQ's two users and definitions, MongoDB's
+        // credentials
+        Secret: 5 + (mongo ? 1 : 0),
+        // RabbitMQ's config file; the drain helpers of ErizoController and ErizoAgent
+        ConfigMap: 3,
     };
     return Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
 }
