@@ -19,23 +19,26 @@ const provider = new k8s.Provider("kubernetes", {
     renderYamlToDirectory: config.renderYamlToDirectory,
 });
 
-const namespace = new k8s.core.v1.Namespace(
-    "namespace",
-    {
-        metadata: {
-            name: config.namespace,
-            labels: {
-                ...partOf,
-                // ErizoController and ErizoAgent need the host network, which only the privileged
-                // level admits. Auditing at baseline records any pod that goes further; a warn label
-                // would print a warning for every expected host-network pod on each deployment.
-                "pod-security.kubernetes.io/enforce": "privileged",
-                "pod-security.kubernetes.io/audit": "baseline",
-            },
-        },
-    },
-    { provider },
-);
+// ErizoController and ErizoAgent need the host network, which only the privileged level admits.
+// Auditing at baseline records any pod that goes further; a warn label would print a warning for
+// every expected host-network pod on each deployment. A namespace the operator made (to hold their
+// own Secrets before the first up) is used as it is: they label it.
+const namespace = config.createNamespace
+    ? new k8s.core.v1.Namespace(
+          "namespace",
+          {
+              metadata: {
+                  name: config.namespace,
+                  labels: {
+                      ...partOf,
+                      "pod-security.kubernetes.io/enforce": "privileged",
+                      "pod-security.kubernetes.io/audit": "baseline",
+                  },
+              },
+          },
+          { provider },
+      )
+    : k8s.core.v1.Namespace.get("namespace", config.namespace, { provider });
 const tierArgs = { namespace: namespace.metadata.name, instance };
 const tierOptions = { provider };
 
@@ -49,6 +52,7 @@ const rabbitmq = new RabbitMq(
         management: config.rabbitmq.management,
         networkPolicy: config.networkPolicy.enabled,
         nodeCidrs: config.networkPolicy.nodeCidrs,
+        existingSecret: config.rabbitmq.existingSecret,
     },
     tierOptions,
 );
@@ -68,6 +72,7 @@ if (config.storage.kind === "external") {
             replicas: config.mongodb.replicas,
             storage: config.storage,
             networkPolicy: config.networkPolicy.enabled,
+            existingSecret: config.mongodb.existingSecret,
         },
         tierOptions,
     );
@@ -85,6 +90,7 @@ const superservice = new Superservice(
         protectId:
             config.storage.kind !== "external" && config.storage.dataProtection === "protect",
         networkPolicy: config.networkPolicy.enabled,
+        existingSecret: config.superservice.existingSecret,
     },
     tierOptions,
 );

@@ -127,8 +127,8 @@ export class ErizoAgent extends pulumi.ComponentResource {
             // For the drain's routing helper (drain/media-routing.js), not read by Licode.
             env.push(
                 { name: DRAIN_ENV.managementUrl, value: args.drain.managementUrl },
-                secretEnv(DRAIN_ENV.user, args.drain.secret, "username"),
-                secretEnv(DRAIN_ENV.password, args.drain.secret, "password"),
+                secretEnv(DRAIN_ENV.user, args.drain.secret.metadata.name, "username"),
+                secretEnv(DRAIN_ENV.password, args.drain.secret.metadata.name, "password"),
             );
             const daemonSet = new k8s.apps.v1.DaemonSet(
                 `${name}-${pool.name}`,

@@ -15,7 +15,16 @@ import {
 } from "./pod";
 import { mongoProbes } from "./probes";
 import { parseQuantity } from "./quantity";
-import { TierArgs, checksumAnnotation, generatedCredentials, secretEnv, serviceHost } from "./tier";
+import {
+    Credentials,
+    ExistingSecret,
+    TierArgs,
+    checksumAnnotation,
+    existingCredentials,
+    generatedCredentials,
+    secretEnv,
+    serviceHost,
+} from "./tier";
 
 const TOKEN = "licode:index:MongoDb";
 const USERNAME = "root";
@@ -76,6 +85,8 @@ export interface MongoDbArgs extends TierArgs {
     readonly networkPolicy?: boolean;
     /** The tiers whose pods may connect. Defaults to Nuve and the superservice bootstrap. */
     readonly clients?: readonly TierName[];
+    /** The operator's Secret with the root user and password. Defaults to generated ones. */
+    readonly existingSecret?: ExistingSecret<"username" | "password">;
 }
 
 /**
@@ -117,9 +128,17 @@ export class MongoDb extends pulumi.ComponentResource {
             retainOnDelete: storage.dataProtection === "retainOnDelete",
         };
 
-        const credentials = generatedCredentials(name, USERNAME, args.namespace, podLabels, this, {
-            protect: storage.dataProtection === "protect",
-        });
+        const credentials: Credentials =
+            args.existingSecret === undefined
+                ? generatedCredentials(name, USERNAME, args.namespace, podLabels, this, {
+                      protect: storage.dataProtection === "protect",
+                  })
+                : existingCredentials(
+                      `${name}-existing-credentials`,
+                      args.namespace,
+                      args.existingSecret,
+                      this,
+                  );
 
         let staticVolume: k8s.core.v1.PersistentVolume | undefined;
         if (storage.kind === "nfs" || storage.kind === "hostPath") {
@@ -239,13 +258,13 @@ export class MongoDb extends pulumi.ComponentResource {
                                     env: [
                                         secretEnv(
                                             MONGO.env.rootUser,
-                                            credentials.secret,
-                                            "username",
+                                            credentials.secretName,
+                                            credentials.usernameKey,
                                         ),
                                         secretEnv(
                                             MONGO.env.rootPassword,
-                                            credentials.secret,
-                                            "password",
+                                            credentials.secretName,
+                                            credentials.passwordKey,
                                         ),
                                         // The image sets HOME to the data directory, where mongosh
                                         // (run by hand with kubectl exec) would write its history.
@@ -309,7 +328,7 @@ export class MongoDb extends pulumi.ComponentResource {
 
         this.host = serviceHost(service.metadata.name, args.namespace);
         this.connectionUrl = pulumi.secret(
-            pulumi.interpolate`mongodb://${USERNAME}:${credentials.password}@${this.host}:${MONGO.port}/nuvedb?authSource=admin`,
+            pulumi.interpolate`mongodb://${credentials.username.apply(encodeURIComponent)}:${credentials.password.apply(encodeURIComponent)}@${this.host}:${MONGO.port}/nuvedb?authSource=admin`,
         );
         this.registerOutputs({ connectionUrl: this.connectionUrl, host: this.host });
     }

@@ -16,7 +16,15 @@ import {
 import { ProbeTiming, Probes, READINESS, STARTUP, execProbe, tcpProbe } from "./probes";
 import { createHash } from "crypto";
 import { parseQuantity } from "./quantity";
-import { TierArgs, checksumAnnotation, generatedCredentials, serviceHost } from "./tier";
+import {
+    Credentials,
+    ExistingSecret,
+    TierArgs,
+    checksumAnnotation,
+    existingCredentials,
+    generatedCredentials,
+    serviceHost,
+} from "./tier";
 
 const TOKEN = "licode:index:RabbitMq";
 const USERNAME = "licode";
@@ -160,6 +168,8 @@ export interface RabbitMqArgs extends TierArgs {
     readonly networkPolicy?: boolean;
     /** Node address ranges of host-network tiers, admitted to AMQP and the management API. Defaults to none. */
     readonly nodeCidrs?: readonly string[];
+    /** The operator's Secret with Licode's user and password. Defaults to generated ones. */
+    readonly existingSecret?: ExistingSecret<"username" | "password">;
 }
 
 /** Where the media drain reaches the management API, and the Secret with its user. */
@@ -190,7 +200,15 @@ export class RabbitMq extends pulumi.ComponentResource {
         const serviceName = fullname("rabbitmq");
         const headlessName = fullname("rabbitmq", "headless");
 
-        const credentials = generatedCredentials(name, USERNAME, args.namespace, podLabels, this);
+        const credentials: Credentials =
+            args.existingSecret === undefined
+                ? generatedCredentials(name, USERNAME, args.namespace, podLabels, this)
+                : existingCredentials(
+                      `${name}-existing-credentials`,
+                      args.namespace,
+                      args.existingSecret,
+                      this,
+                  );
         const drainCredentials = generatedCredentials(
             `${name}-drain`,
             DRAIN_USERNAME,
@@ -211,11 +229,11 @@ export class RabbitMq extends pulumi.ComponentResource {
             { parent: this },
         );
         const definitions = pulumi
-            .all([credentials.password, drainCredentials.password])
-            .apply(([password, drainPassword]) =>
+            .all([credentials.username, credentials.password, drainCredentials.password])
+            .apply(([username, password, drainPassword]) =>
                 renderDefinitions([
                     {
-                        name: USERNAME,
+                        name: username,
                         password,
                         tags: management ? ["administrator"] : [],
                         configure: ".*",
@@ -382,7 +400,7 @@ export class RabbitMq extends pulumi.ComponentResource {
 
         this.host = serviceHost(service.metadata.name, args.namespace);
         this.amqpUrl = pulumi.secret(
-            pulumi.interpolate`amqp://${USERNAME}:${credentials.password}@${this.host}:${RABBITMQ.amqpPort}`,
+            pulumi.interpolate`amqp://${credentials.username.apply(encodeURIComponent)}:${credentials.password.apply(encodeURIComponent)}@${this.host}:${RABBITMQ.amqpPort}`,
         );
         this.drain = {
             managementUrl: pulumi.interpolate`http://${this.host}:${RABBITMQ.managementPort}`,

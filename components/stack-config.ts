@@ -430,7 +430,44 @@ const erizoAgent = tier
         }
     });
 
+/**
+ * The Secrets the stack itself makes are autonamed `<name>-<7 hex>`; naming one of them (or the
+ * name they start from) as an operator's Secret would tie the stack to an object it replaces.
+ */
+const GENERATED_SECRET =
+    /^(licode-config|superservice|mongodb-credentials|rabbitmq-credentials|rabbitmq-drain-credentials|rabbitmq-definitions)(-[0-9a-f]{7,8})?$/;
+
+const secretKey = (what: string) =>
+    z
+        .string()
+        .regex(
+            /^[-._a-zA-Z0-9]+$/,
+            `${what} must be a Secret key: letters, digits, '-', '_' or '.'`,
+        );
+
+/** `{ name, <field>Key... }`: an operator's Secret in the stack's namespace, and its keys. */
+const existingSecret = <F extends string>(fields: Record<F, string>) =>
+    z.strictObject({
+        name: z
+            .string()
+            .max(253)
+            .regex(DNS_1123_SUBDOMAIN, "a Secret name is a DNS-1123 subdomain, e.g. mongodb-root")
+            .refine((name) => !GENERATED_SECRET.test(name), {
+                message:
+                    "this is the name of a Secret the stack generates (and replaces); give your own Secret another name",
+            }),
+        ...(Object.fromEntries(
+            Object.entries(fields).map(([field, key]) => [
+                `${field}Key`,
+                secretKey(`${field}Key`).default(key as string),
+            ]),
+        ) as Record<`${F}Key`, z.ZodDefault<z.ZodString>>),
+    });
+
+const userSecret = existingSecret({ username: "username", password: "password" });
+
 const mongodb = tier.extend({
+    existingSecret: userSecret.optional(),
     replicas: replicas
         .max(
             1,
@@ -463,6 +500,7 @@ const rabbitmq = tier.extend({
         )
         .optional(),
     management: z.boolean().default(false),
+    existingSecret: userSecret.optional(),
 });
 
 const iceServer = z.strictObject({
@@ -507,8 +545,10 @@ export const configSchema = z.strictObject({
     superservice: z
         .strictObject({
             keyGeneration: z.number().int().min(1).default(1),
+            existingSecret: existingSecret({ id: "id", key: "key" }).optional(),
         })
         .default({ keyGeneration: 1 }),
+    createNamespace: z.boolean().default(true),
     networkPolicy: networkPolicy.prefault({}),
     renderYamlToDirectory: z
         .string()
@@ -560,8 +600,18 @@ export interface TierConfig {
 }
 
 /** The validated configuration with every default applied. */
+/** An operator's Secret and the keys that hold each value. */
+export interface ExistingSecretConfig<F extends string> {
+    readonly name: string;
+    readonly keys: Readonly<Record<F, string>>;
+    /** The config key that names it, for messages. */
+    readonly configKey: string;
+}
+
 export interface StackConfig {
     readonly namespace: string;
+    /** Whether the stack creates the namespace; false to use one the operator made. */
+    readonly createNamespace: boolean;
     readonly logLevel: "DEBUG" | "INFO" | "WARN" | "ERROR";
     readonly ingress: Parsed["ingress"];
     readonly storage: Parsed["storage"];
@@ -593,10 +643,18 @@ export interface StackConfig {
         readonly prerunProcesses: number;
         readonly recordings: RecordingVolume;
     };
-    readonly mongodb: TierConfig;
-    readonly rabbitmq: TierConfig & { readonly management: boolean };
+    readonly mongodb: TierConfig & {
+        readonly existingSecret?: ExistingSecretConfig<"username" | "password">;
+    };
+    readonly rabbitmq: TierConfig & {
+        readonly management: boolean;
+        readonly existingSecret?: ExistingSecretConfig<"username" | "password">;
+    };
     readonly bootstrap: { readonly resources: Resources; readonly image: ImageRef };
-    readonly superservice: { readonly keyGeneration: number };
+    readonly superservice: {
+        readonly keyGeneration: number;
+        readonly existingSecret?: ExistingSecretConfig<"id" | "key">;
+    };
     readonly networkPolicy: { readonly enabled: boolean; readonly nodeCidrs: readonly string[] };
     /** When set, manifests are written to this directory as YAML instead of applied. */
     readonly renderYamlToDirectory?: string;
@@ -745,6 +803,68 @@ function problemsOf(issue: z.core.$ZodIssue, raw: RawConfig): ConfigProblem[] {
     return [{ key: keyOf(issue.path), value, message }];
 }
 
+function userSecretConfig(
+    parsed: z.output<typeof userSecret> | undefined,
+    configKey: string,
+): ExistingSecretConfig<"username" | "password"> | undefined {
+    return parsed === undefined
+        ? undefined
+        : {
+              name: parsed.name,
+              keys: { username: parsed.usernameKey, password: parsed.passwordKey },
+              configKey,
+          };
+}
+
+/** Operators' Secrets are read from the cluster: what that needs, and what it excludes. */
+function existingSecretProblems(config: StackConfig, raw: RawConfig): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    const named = [
+        ["licode:mongodb.existingSecret", config.mongodb.existingSecret],
+        ["licode:rabbitmq.existingSecret", config.rabbitmq.existingSecret],
+        ["licode:superservice.existingSecret", config.superservice.existingSecret],
+    ] as const;
+    const used = named.filter(([, secret]) => secret !== undefined);
+    if (used.length === 0) {
+        return problems;
+    }
+    if (config.createNamespace) {
+        problems.push({
+            key: "licode:createNamespace",
+            value: raw.createNamespace,
+            message: `your Secrets (${used.map(([key]) => key).join(", ")}) must exist before the first up, so their namespace must too: create "${config.namespace}" with its Secrets, then set createNamespace: false`,
+        });
+    }
+    if (config.renderYamlToDirectory !== undefined) {
+        problems.push({
+            key: "licode:renderYamlToDirectory",
+            value: config.renderYamlToDirectory,
+            message:
+                "your Secrets are read from the cluster, which render mode does not reach; render without existingSecret",
+        });
+    }
+    if (config.mongodb.existingSecret !== undefined && config.storage.kind === "external") {
+        problems.push({
+            key: "licode:mongodb.existingSecret",
+            value: config.mongodb.existingSecret.name,
+            message:
+                "an external MongoDB takes its credentials from storage.url; remove mongodb.existingSecret",
+        });
+    }
+    if (
+        config.superservice.existingSecret !== undefined &&
+        config.superservice.keyGeneration !== 1
+    ) {
+        problems.push({
+            key: "licode:superservice.keyGeneration",
+            value: config.superservice.keyGeneration,
+            message:
+                "keyGeneration rotates a generated key; with superservice.existingSecret, rotate the key in your Secret and run pulumi up",
+        });
+    }
+    return problems;
+}
+
 function resolveImage(
     base: ImageRef,
     override: z.output<typeof imageOverride> | undefined,
@@ -843,9 +963,17 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
             replicas: parsed.mongodb.replicas ?? DEFAULT_REPLICAS.mongodb,
             resources: resolveResources(DEFAULT_RESOURCES.mongodb, parsed.mongodb.resources),
             image: mongodbImage,
+            existingSecret: userSecretConfig(
+                parsed.mongodb.existingSecret,
+                "licode:mongodb.existingSecret",
+            ),
         },
         rabbitmq: {
             management: parsed.rabbitmq.management,
+            existingSecret: userSecretConfig(
+                parsed.rabbitmq.existingSecret,
+                "licode:rabbitmq.existingSecret",
+            ),
             replicas: parsed.rabbitmq.replicas ?? DEFAULT_REPLICAS.rabbitmq,
             resources: resolveResources(DEFAULT_RESOURCES.rabbitmq, parsed.rabbitmq.resources),
             image: resolveImage(DEFAULT_IMAGES.rabbitmq, parsed.rabbitmq.image),
@@ -855,7 +983,21 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
             // The bootstrap Job speaks to MongoDB with mongosh, which the MongoDB image carries.
             image: mongodbImage,
         },
-        superservice: parsed.superservice,
+        superservice: {
+            keyGeneration: parsed.superservice.keyGeneration,
+            existingSecret:
+                parsed.superservice.existingSecret === undefined
+                    ? undefined
+                    : {
+                          name: parsed.superservice.existingSecret.name,
+                          keys: {
+                              id: parsed.superservice.existingSecret.idKey,
+                              key: parsed.superservice.existingSecret.keyKey,
+                          },
+                          configKey: "licode:superservice.existingSecret",
+                      },
+        },
+        createNamespace: parsed.createNamespace,
         networkPolicy: parsed.networkPolicy,
         renderYamlToDirectory: parsed.renderYamlToDirectory,
     };
@@ -890,6 +1032,7 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
             }
         }
     }
+    problems.push(...existingSecretProblems(config, raw));
     const recordings = config.erizoAgent.recordings;
     if (recordings.kind === "emptyDir") {
         const sizeLimit = parseQuantity(recordings.sizeLimit) ?? 0;

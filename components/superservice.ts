@@ -14,7 +14,15 @@ import {
     resourceRequirements,
     securityContext,
 } from "./pod";
-import { TierArgs, checksumAnnotation, ingressOnly, publicChecksum, secretEnv } from "./tier";
+import {
+    ExistingSecret,
+    TierArgs,
+    checksumAnnotation,
+    existingSecretValues,
+    ingressOnly,
+    publicChecksum,
+    secretEnv,
+} from "./tier";
 
 const TOKEN = "licode:index:Superservice";
 
@@ -51,6 +59,21 @@ export interface SuperserviceArgs extends TierArgs {
     readonly protectId?: boolean;
     /** Whether to isolate the Job's pods with a NetworkPolicy admitting nothing. Defaults to true. */
     readonly networkPolicy?: boolean;
+    /** The operator's Secret with the ID and key. Defaults to generated ones. */
+    readonly existingSecret?: ExistingSecret<"id" | "key">;
+}
+
+/** A MongoDB ObjectId: 12 bytes, 24 hex characters. */
+const OBJECT_ID = /^[0-9a-f]{24}$/;
+
+/** The ID from an operator's Secret, which must be a MongoDB ObjectId; throws naming the key otherwise. */
+export function superserviceId(id: string, existing: ExistingSecret<"id" | "key">): string {
+    if (!OBJECT_ID.test(id)) {
+        throw new Error(
+            `${existing.configKey}: key "${existing.keys.id}" of Secret "${existing.name}" must hold a MongoDB ObjectId, 24 lower-case hex characters`,
+        );
+    }
+    return id;
 }
 
 /** Generates the superservice ID and key and makes MongoDB hold exactly that superservice. */
@@ -64,34 +87,43 @@ export class Superservice extends pulumi.ComponentResource {
         super(TOKEN, name, {}, opts);
         const podLabels = labels("superservice-bootstrap", args.instance, imageVersion(args.image));
 
-        // A MongoDB ObjectId is 12 bytes: 24 hex characters. It identifies, so it is no secret.
-        const serviceId = new GeneratedSecret(
-            `${name}-id`,
-            { format: "hex", length: 24, secret: false },
-            { parent: this, protect: args.protectId ?? false },
-        );
-        const serviceKey = new GeneratedSecret(
-            `${name}-key`,
-            {
-                format: "alphanumeric",
-                length: 32,
-                keepers: { generation: String(args.keyGeneration ?? 1) },
-            },
-            { parent: this },
-        );
+        let id: pulumi.Output<string>;
+        let key: pulumi.Output<string>;
+        if (args.existingSecret === undefined) {
+            // A MongoDB ObjectId is 12 bytes: 24 hex characters. It identifies, so it is no secret.
+            id = new GeneratedSecret(
+                `${name}-id`,
+                { format: "hex", length: 24, secret: false },
+                { parent: this, protect: args.protectId ?? false },
+            ).value;
+            key = new GeneratedSecret(
+                `${name}-key`,
+                {
+                    format: "alphanumeric",
+                    length: 32,
+                    keepers: { generation: String(args.keyGeneration ?? 1) },
+                },
+                { parent: this },
+            ).value;
+        } else {
+            const existing = args.existingSecret;
+            const values = existingSecretValues(`${name}-existing`, args.namespace, existing, this);
+            id = pulumi.unsecret(values.apply((v) => superserviceId(v.id, existing)));
+            key = values.apply((v) => v.key);
+        }
         const secret = new k8s.core.v1.Secret(
             name,
             {
                 metadata: { namespace: args.namespace, labels: podLabels },
                 type: "Opaque",
-                stringData: { id: serviceId.value, key: serviceKey.value, mongoUrl: args.mongoUrl },
+                stringData: { id, key, mongoUrl: args.mongoUrl },
             },
             { parent: this },
         );
         const sum = publicChecksum(
             pulumi
-                .all([serviceId.value, serviceKey.value, args.mongoUrl])
-                .apply(([id, key, url]) => checksum({ id, key, url })),
+                .all([id, key, args.mongoUrl])
+                .apply(([i, k, url]) => checksum({ id: i, key: k, url })),
         );
 
         // Jobs cannot change their pod template, so a new checksum replaces the Job and runs it again.
@@ -121,9 +153,9 @@ export class Superservice extends pulumi.ComponentResource {
                                     imagePullPolicy: args.image.pullPolicy,
                                     command: ["/bin/bash", "-c", BOOTSTRAP_SCRIPT],
                                     env: [
-                                        secretEnv("MONGO_URL", secret, "mongoUrl"),
-                                        secretEnv("SUPERSERVICE_ID", secret, "id"),
-                                        secretEnv("SUPERSERVICE_KEY", secret, "key"),
+                                        secretEnv("MONGO_URL", secret.metadata.name, "mongoUrl"),
+                                        secretEnv("SUPERSERVICE_ID", secret.metadata.name, "id"),
+                                        secretEnv("SUPERSERVICE_KEY", secret.metadata.name, "key"),
                                         // mongosh writes $HOME/.mongodb; the image's HOME is the data
                                         // directory (images.ts), and the root filesystem is read-only.
                                         { name: "HOME", value: "/tmp" },
@@ -156,8 +188,8 @@ export class Superservice extends pulumi.ComponentResource {
             );
         }
 
-        this.id = serviceId.value;
-        this.key = pulumi.secret(serviceKey.value);
+        this.id = id;
+        this.key = pulumi.secret(key);
         this.registerOutputs({ id: this.id, key: this.key });
     }
 }

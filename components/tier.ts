@@ -36,13 +36,20 @@ export function publicChecksum(sum: pulumi.Output<string>): pulumi.Output<string
     return pulumi.unsecret(sum);
 }
 
-/** A generated password, the Secret that carries it, and the checksum pods roll on. */
-export interface GeneratedCredentials {
-    readonly secret: k8s.core.v1.Secret;
-    readonly username: string;
+/** A user's credentials, the Secret and keys pods read them from, and the checksum pods roll on. */
+export interface Credentials {
+    readonly username: pulumi.Output<string>;
     readonly password: pulumi.Output<string>;
+    readonly secretName: pulumi.Output<string>;
+    readonly usernameKey: string;
+    readonly passwordKey: string;
     /** Public sha256 of the credentials, for the pods' checksum annotation. */
     readonly checksum: pulumi.Output<string>;
+}
+
+/** Credentials the stack generated, with the Secret it made for them. */
+export interface GeneratedCredentials extends Credentials {
+    readonly secret: k8s.core.v1.Secret;
 }
 
 /**
@@ -75,19 +82,97 @@ export function generatedCredentials(
     );
     return {
         secret,
-        username,
+        username: pulumi.output(username),
         password: password.value,
+        secretName: secret.metadata.name,
+        usernameKey: "username",
+        passwordKey: "password",
         checksum: publicChecksum(password.value.apply((value) => checksum({ username, value }))),
+    };
+}
+
+/** A Secret the operator keeps, and which of its keys hold what. */
+export interface ExistingSecret<F extends string> {
+    /** The Secret's name, in the stack's namespace. */
+    readonly name: string;
+    /** The key holding each value. */
+    readonly keys: Readonly<Record<F, string>>;
+    /** The config key that names it, e.g. `licode:mongodb.existingSecret`, for messages. */
+    readonly configKey: string;
+}
+
+/**
+ * Reads an operator's Secret from the cluster (also during preview) and returns the values of its
+ * keys, as a Pulumi secret. A missing Secret fails with the provider's "not found"; a missing key
+ * fails with its name and the config key to fix.
+ */
+export function existingSecretValues<F extends string>(
+    resourceName: string,
+    namespace: pulumi.Input<string>,
+    existing: ExistingSecret<F>,
+    parent: pulumi.Resource,
+): pulumi.Output<Record<F, string>> {
+    const secret = k8s.core.v1.Secret.get(
+        resourceName,
+        pulumi.interpolate`${namespace}/${existing.name}`,
+        { parent },
+    );
+    return pulumi.secret(
+        secret.data.apply((data) => decodeSecretKeys(data ?? {}, existing)),
+    ) as pulumi.Output<Record<F, string>>;
+}
+
+/**
+ * The values of `existing`'s keys in a Secret's `data` (base64). Throws, naming every missing key
+ * and the config key to fix, when a key is absent.
+ */
+export function decodeSecretKeys<F extends string>(
+    data: Readonly<Record<string, string>>,
+    existing: ExistingSecret<F>,
+): Record<F, string> {
+    const values = {} as Record<F, string>;
+    const missing: string[] = [];
+    for (const [field, key] of Object.entries(existing.keys) as [F, string][]) {
+        const encoded = data[key];
+        if (encoded === undefined) {
+            missing.push(`"${key}" (${field})`);
+        } else {
+            values[field] = Buffer.from(encoded, "base64").toString("utf8");
+        }
+    }
+    if (missing.length > 0) {
+        throw new Error(
+            `${existing.configKey}: Secret "${existing.name}" has no key ${missing.join(", ")}; add the key to the Secret, or set ${existing.configKey}.<field>Key to the key that holds it`,
+        );
+    }
+    return values;
+}
+
+/** Credentials from an operator's Secret: pods read them from it directly. */
+export function existingCredentials(
+    resourceName: string,
+    namespace: pulumi.Input<string>,
+    existing: ExistingSecret<"username" | "password">,
+    parent: pulumi.Resource,
+): Credentials {
+    const values = existingSecretValues(resourceName, namespace, existing, parent);
+    return {
+        username: values.apply((v) => v.username),
+        password: values.apply((v) => v.password),
+        secretName: pulumi.output(existing.name),
+        usernameKey: existing.keys.username,
+        passwordKey: existing.keys.password,
+        checksum: publicChecksum(values.apply((v) => checksum(v))),
     };
 }
 
 /** An env var read from one key of a Secret. */
 export function secretEnv(
     envName: string,
-    secret: k8s.core.v1.Secret,
+    secretName: pulumi.Input<string>,
     key: string,
 ): k8s.types.input.core.v1.EnvVar {
-    return { name: envName, valueFrom: { secretKeyRef: { name: secret.metadata.name, key } } };
+    return { name: envName, valueFrom: { secretKeyRef: { name: secretName, key } } };
 }
 
 /** A PodDisruptionBudget letting one pod of a replicated tier go at a time. */

@@ -43,6 +43,7 @@ import {
 
 const LOCAL = "local";
 const PROD = "e2e-prod";
+const BYO = "e2e-byo";
 const LOCAL_NS = "licode-local";
 const PROD_NS = "licode-e2e-prod";
 /** The NFS server of the prod-like stack: nothing mounts under kwok, the PV only has to bind. */
@@ -62,7 +63,7 @@ describe("e2e: licode on a local control plane", function () {
     let prodBase: StackConfig;
     /** The config each stack was last brought to successfully (undefined: unknown or destroyed). */
     const deployed: Record<string, string | undefined> = {};
-    const policyOf: Record<string, string> = { [LOCAL]: "local", [PROD]: "prod" };
+    const policyOf: Record<string, string> = { [LOCAL]: "local", [PROD]: "prod", [BYO]: "local" };
 
     const must = (what: string, result: RunResult) => {
         assert.strictEqual(result.status, 0, explain(what, result));
@@ -774,6 +775,100 @@ describe("e2e: licode on a local control plane", function () {
             (state.resources ?? []).map((r) => r.urn),
             [],
         );
+    });
+
+    it("9. bring-your-own Secrets: the stack runs on the operator's Secrets; a missing key fails preview", async () => {
+        // The operator makes the namespace and the Secrets before the first up.
+        const ns = "licode-e2e-byo";
+        const secrets = [
+            ["mongodb-root", { user: "admin", pass: "byo-mongo-pw" }],
+            ["rabbitmq-licode", { username: "licode-app", password: "byo-amqp-pw" }],
+            ["nuve-superservice", { id: "0123456789abcdef01234567", key: "byo-key" }],
+        ] as const;
+        must("kubectl create namespace", await kubectl(suite, ["create", "namespace", ns]));
+        for (const [name, data] of secrets) {
+            must(
+                `kubectl create secret ${name}`,
+                await kubectl(suite, [
+                    "create",
+                    "secret",
+                    "generic",
+                    name,
+                    "-n",
+                    ns,
+                    ...Object.entries(data).map(([k, v]) => `--from-literal=${k}=${v}`),
+                ]),
+            );
+        }
+        await initStack(suite, BYO);
+        const byo: StackConfig = {
+            ...clone(localBase),
+            "licode:namespace": ns,
+            "licode:createNamespace": false,
+            "licode:mongodb": {
+                ...(localBase["licode:mongodb"] as object),
+                existingSecret: { name: "mongodb-root", usernameKey: "user", passwordKey: "pass" },
+            },
+            "licode:rabbitmq": {
+                ...(localBase["licode:rabbitmq"] as object),
+                existingSecret: { name: "rabbitmq-licode" },
+            },
+            "licode:superservice": { existingSecret: { name: "nuve-superservice" } },
+        };
+        must("pulumi up e2e-byo", await up(BYO, byo));
+        await assertAllReady(ns, LOCAL_WORKLOADS);
+        const mongo = await getJson<KObject>(suite, ["statefulset", "licode-mongodb", "-n", ns]);
+        const env = mongo.spec.template.spec.containers[0].env as {
+            name: string;
+            valueFrom?: { secretKeyRef?: { name: string; key: string } };
+        }[];
+        assert.deepStrictEqual(
+            env.find((e) => e.name === "MONGO_INITDB_ROOT_PASSWORD")?.valueFrom?.secretKeyRef,
+            { name: "mongodb-root", key: "pass" },
+        );
+        const outputs = JSON.parse(
+            must("stack output", await pulumi(suite, ["stack", "output", "--json", "--stack", BYO]))
+                .stdout,
+        );
+        assert.strictEqual(outputs.superserviceId, "0123456789abcdef01234567");
+
+        // A Secret without a key the stack needs: preview fails, naming it.
+        must(
+            "kubectl patch secret",
+            await kubectl(suite, [
+                "patch",
+                "secret",
+                "rabbitmq-licode",
+                "-n",
+                ns,
+                "--type=json",
+                "-p",
+                '[{"op":"remove","path":"/data/password"}]',
+            ]),
+        );
+        const broken = await preview(BYO, byo);
+        assert.notStrictEqual(broken.status, 0, "preview must fail");
+        assert.match(
+            broken.output,
+            /licode:rabbitmq\.existingSecret: Secret "rabbitmq-licode" has no key "password" \(password\)/,
+        );
+
+        must(
+            "pulumi destroy e2e-byo",
+            await pulumi(suite, [
+                "destroy",
+                "--yes",
+                "--skip-preview",
+                "--non-interactive",
+                "--stack",
+                BYO,
+            ]),
+        );
+        must(
+            "kubectl delete namespace",
+            await kubectl(suite, ["delete", "namespace", ns, "--wait=true"]),
+        );
+        assert.strictEqual(await exists(suite, "pv", `licode-mongodb-data-${ns}`), false);
     });
 
     it("5b. SIGKILL during a cold up (creates in flight): pending creates adopted, converges, PV and PVC kept", async () => {

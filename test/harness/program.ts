@@ -93,12 +93,16 @@ const runs = new Map<string, Promise<ProgramRun>>();
  * Runs index.ts with the given `licode:` config (keys without the prefix) as stack `stack`. The
  * program is deterministic under these mocks, so identical runs are computed once per process.
  */
-export function runProgram(stack: string, config: Record<string, unknown>): Promise<ProgramRun> {
-    const key = JSON.stringify([stack, config]);
+export function runProgram(
+    stack: string,
+    config: Record<string, unknown>,
+    cluster: ClusterObjects = {},
+): Promise<ProgramRun> {
+    const key = JSON.stringify([stack, config, cluster]);
     let run = runs.get(key);
     if (run === undefined) {
         // Runs share the global Pulumi runtime, so each starts after the previous one settles.
-        run = queue.then(() => runOnce(stack, config));
+        run = queue.then(() => runOnce(stack, config, cluster));
         queue = run.catch(() => undefined);
         runs.set(key, run);
     }
@@ -107,12 +111,31 @@ export function runProgram(stack: string, config: Record<string, unknown>): Prom
 
 let queue: Promise<unknown> = Promise.resolve();
 
-async function runOnce(stack: string, config: Record<string, unknown>): Promise<ProgramRun> {
+/**
+ * Objects already in the cluster, which the program reads with `.get` (an operator's Secrets),
+ * keyed by type and ID, e.g. `kubernetes:core/v1:Secret licode/mongodb-root`. A read of anything
+ * else fails as the provider's would.
+ */
+export type ClusterObjects = Record<string, Record<string, any>>;
+
+async function runOnce(
+    stack: string,
+    config: Record<string, unknown>,
+    cluster: ClusterObjects,
+): Promise<ProgramRun> {
     const created: { type: string; name: string; urn: string; inputs: Record<string, any> }[] = [];
     const options = new Map<string, RecordedOptions>();
     await pulumi.runtime.setMocks(
         {
             newResource: (args: pulumi.runtime.MockResourceArgs) => {
+                if (args.id !== undefined && args.id !== "") {
+                    // A read (`.get`) of an object the program does not manage.
+                    const found = cluster[`${args.type} ${args.id}`];
+                    if (found === undefined) {
+                        throw new Error(`${args.type} "${args.id}" not found`);
+                    }
+                    return { id: args.id, state: found };
+                }
                 const state = mockState(args.type, args.name, args.inputs);
                 created.push({ type: args.type, name: args.name, urn: "", inputs: state });
                 return { id: `${args.name}-id`, state };
