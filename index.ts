@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ErizoAgent } from "./components/erizo-agent";
 import { ErizoController } from "./components/erizo-controller";
 import { LicodeConfigSecret } from "./components/licode-config-secret";
-import { MongoDb } from "./components/mongodb";
+import { MongoDb, externalMongoEgress } from "./components/mongodb";
 import { Nuve } from "./components/nuve";
 import { RabbitMq } from "./components/rabbitmq";
 import { Superservice } from "./components/superservice";
@@ -60,8 +60,10 @@ const rabbitmq = new RabbitMq(
 // An external MongoDB replaces the tier; Nuve and the bootstrap Job then use the given URL.
 let mongodb: MongoDb | undefined;
 let mongoUrl: pulumi.Output<string>;
+let mongoEgress: k8s.types.input.networking.v1.NetworkPolicyEgressRule;
 if (config.storage.kind === "external") {
     mongoUrl = pulumi.secret(config.storage.url);
+    mongoEgress = externalMongoEgress(config.storage.url);
 } else {
     mongodb = new MongoDb(
         "mongodb",
@@ -77,6 +79,7 @@ if (config.storage.kind === "external") {
         tierOptions,
     );
     mongoUrl = mongodb.connectionUrl;
+    mongoEgress = mongodb.clientEgress;
 }
 
 const superservice = new Superservice(
@@ -90,6 +93,7 @@ const superservice = new Superservice(
         protectId:
             config.storage.kind !== "external" && config.storage.dataProtection === "protect",
         networkPolicy: config.networkPolicy.enabled,
+        egress: [mongoEgress],
         existingSecret: config.superservice.existingSecret,
     },
     tierOptions,
@@ -121,6 +125,7 @@ const nuve = new Nuve(
         ingress: config.ingress,
         initResources: config.bootstrap.resources,
         networkPolicy: config.networkPolicy.enabled,
+        egress: [rabbitmq.clientEgress, mongoEgress],
         dependencies: [
             { host: rabbitmq.host, port: rabbitmq.port },
             ...(mongodb === undefined ? [] : [{ host: mongodb.host, port: mongodb.port }]),

@@ -20,8 +20,10 @@ import {
     ExistingSecret,
     TierArgs,
     checksumAnnotation,
+    egressToPods,
     existingCredentials,
     generatedCredentials,
+    isolate,
     secretEnv,
     serviceHost,
 } from "./tier";
@@ -66,6 +68,18 @@ export function dataOwnerContainer(
 /** `chown 999:999 /data/db`. */
 export function dataOwnerCommand(): string[] {
     return ["chown", `${MONGO.uid}:${MONGO.uid}`, MONGO.dataDir];
+}
+
+/**
+ * The egress rule a client needs to reach an external MongoDB: its port (27017 unless the URL
+ * names another; `mongodb+srv` looks its hosts up, on 27017 by convention) on any address, since
+ * the database lives outside the cluster.
+ */
+export function externalMongoEgress(
+    url: string,
+): k8s.types.input.networking.v1.NetworkPolicyEgressRule {
+    const port = /^mongodb:\/\/(?:[^@/]*@)?[^/:,]+:(\d+)/.exec(url)?.[1];
+    return { ports: [{ protocol: "TCP", port: port === undefined ? MONGO.port : Number(port) }] };
 }
 
 /** Storage choices that deploy a MongoDB (the external kind deploys none). */
@@ -114,6 +128,8 @@ export class MongoDb extends pulumi.ComponentResource {
     public readonly port: number = MONGO.port;
     /** The claim that holds the data. */
     public readonly dataClaim: k8s.core.v1.PersistentVolumeClaim;
+    /** The egress rule a client's NetworkPolicy needs to reach the database. */
+    public readonly clientEgress: k8s.types.input.networking.v1.NetworkPolicyEgressRule;
 
     constructor(name: string, args: MongoDbArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TOKEN, name, {}, opts);
@@ -303,29 +319,30 @@ export class MongoDb extends pulumi.ComponentResource {
 
         if (args.networkPolicy ?? true) {
             const clients = args.clients ?? ["nuve", "superservice-bootstrap"];
-            new k8s.networking.v1.NetworkPolicy(
+            // mongod answers its clients and connects nowhere (a single member has no peers).
+            isolate(
                 name,
+                args.namespace,
+                podLabels,
+                selector,
                 {
-                    metadata: { namespace: args.namespace, labels: podLabels },
-                    spec: {
-                        podSelector: { matchLabels: selector },
-                        policyTypes: ["Ingress"],
-                        ingress: [
-                            {
-                                from: clients.map((client) => ({
-                                    podSelector: {
-                                        matchLabels: selectorLabels(client, args.instance),
-                                    },
-                                })),
-                                ports: [{ protocol: "TCP", port: MONGO.port }],
-                            },
-                        ],
-                    },
+                    ingress: [
+                        {
+                            from: clients.map((client) => ({
+                                podSelector: {
+                                    matchLabels: selectorLabels(client, args.instance),
+                                },
+                            })),
+                            ports: [{ protocol: "TCP", port: MONGO.port }],
+                        },
+                    ],
+                    egress: [],
                 },
-                { parent: this },
+                this,
             );
         }
 
+        this.clientEgress = egressToPods(selector, MONGO.port);
         this.host = serviceHost(service.metadata.name, args.namespace);
         this.connectionUrl = pulumi.secret(
             pulumi.interpolate`mongodb://${credentials.username.apply(encodeURIComponent)}:${credentials.password.apply(encodeURIComponent)}@${this.host}:${MONGO.port}/nuvedb?authSource=admin`,

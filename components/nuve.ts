@@ -8,7 +8,7 @@ import { LICODE_POD, LicodeTierArgs, configAnnotations, licodeContainer } from "
 import { fullname, labels, selectorLabels } from "./meta";
 import { imageVersion, pullSecrets, waitForContainer } from "./pod";
 import { nuveProbes } from "./probes";
-import { ingressOnly, onePodAtATime } from "./tier";
+import { isolate, onePodAtATime } from "./tier";
 
 const TOKEN = "licode:index:Nuve";
 const PORT = LICODE.nuve.port;
@@ -41,8 +41,10 @@ export interface NuveArgs extends LicodeTierArgs {
     readonly dependencies?: readonly Dependency[];
     /** Requests and limits of the wait-for-dependencies init container. Required. */
     readonly initResources: Resources;
-    /** Whether to isolate its pods with a NetworkPolicy that admits only the API port. Defaults to true. */
+    /** Whether to isolate its pods with a NetworkPolicy: the API port in, its dependencies out. Defaults to true. */
     readonly networkPolicy?: boolean;
+    /** Where Nuve may connect (MongoDB, RabbitMQ), besides DNS. Defaults to nowhere. */
+    readonly egress?: k8s.types.input.networking.v1.NetworkPolicyEgressRule[];
 }
 
 /** Nuve as a Deployment behind a NodePort Service or an Ingress. */
@@ -190,7 +192,17 @@ export class Nuve extends pulumi.ComponentResource {
         }
         if (args.networkPolicy ?? true) {
             // App servers, the ingress controller and NodePort traffic come from anywhere.
-            ingressOnly(name, args.namespace, podLabels, selector, [PORT], this);
+            isolate(
+                name,
+                args.namespace,
+                podLabels,
+                selector,
+                {
+                    ingress: [{ ports: [{ protocol: "TCP", port: PORT }] }],
+                    egress: args.egress ?? [],
+                },
+                this,
+            );
         }
         this.registerOutputs({
             serviceName: this.serviceName,

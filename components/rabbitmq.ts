@@ -21,8 +21,10 @@ import {
     ExistingSecret,
     TierArgs,
     checksumAnnotation,
+    egressToPods,
     existingCredentials,
     generatedCredentials,
+    isolate,
     serviceHost,
 } from "./tier";
 
@@ -190,6 +192,8 @@ export class RabbitMq extends pulumi.ComponentResource {
     public readonly port: number = RABBITMQ.amqpPort;
     /** What the media drain needs to change bindings. */
     public readonly drain: DrainAccess;
+    /** The egress rule a client's NetworkPolicy needs to reach AMQP. */
+    public readonly clientEgress: k8s.types.input.networking.v1.NetworkPolicyEgressRule;
 
     constructor(name: string, args: RabbitMqArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TOKEN, name, {}, opts);
@@ -367,37 +371,36 @@ export class RabbitMq extends pulumi.ComponentResource {
         );
 
         if (args.networkPolicy ?? true) {
-            new k8s.networking.v1.NetworkPolicy(
+            // The broker answers Licode's tiers and the drain, and connects nowhere (one node).
+            isolate(
                 name,
+                args.namespace,
+                podLabels,
+                selector,
                 {
-                    metadata: { namespace: args.namespace, labels: podLabels },
-                    spec: {
-                        podSelector: { matchLabels: selector },
-                        policyTypes: ["Ingress"],
-                        ingress: [
-                            {
-                                from: [
-                                    {
-                                        podSelector: {
-                                            matchLabels: {
-                                                "app.kubernetes.io/part-of": "licode",
-                                                "app.kubernetes.io/instance": args.instance,
-                                            },
+                    ingress: [
+                        {
+                            from: [
+                                {
+                                    podSelector: {
+                                        matchLabels: {
+                                            "app.kubernetes.io/part-of": "licode",
+                                            "app.kubernetes.io/instance": args.instance,
                                         },
                                     },
-                                    ...(args.nodeCidrs ?? []).map((cidr) => ({
-                                        ipBlock: { cidr },
-                                    })),
-                                ],
-                                ports: ports.map((port) => ({ protocol: "TCP", port: port.port })),
-                            },
-                        ],
-                    },
+                                },
+                                ...(args.nodeCidrs ?? []).map((cidr) => ({ ipBlock: { cidr } })),
+                            ],
+                            ports: ports.map((port) => ({ protocol: "TCP", port: port.port })),
+                        },
+                    ],
+                    egress: [],
                 },
-                { parent: this },
+                this,
             );
         }
 
+        this.clientEgress = egressToPods(selector, RABBITMQ.amqpPort);
         this.host = serviceHost(service.metadata.name, args.namespace);
         this.amqpUrl = pulumi.secret(
             pulumi.interpolate`amqp://${credentials.username.apply(encodeURIComponent)}:${credentials.password.apply(encodeURIComponent)}@${this.host}:${RABBITMQ.amqpPort}`,

@@ -19,7 +19,7 @@ import {
     TierArgs,
     checksumAnnotation,
     existingSecretValues,
-    ingressOnly,
+    isolate,
     publicChecksum,
     secretEnv,
 } from "./tier";
@@ -57,8 +57,10 @@ export interface SuperserviceArgs extends TierArgs {
     readonly keyGeneration?: number;
     /** Protect the ID, which kept (protected) MongoDB data refers to; the key may rotate. Defaults to false. */
     readonly protectId?: boolean;
-    /** Whether to isolate the Job's pods with a NetworkPolicy admitting nothing. Defaults to true. */
+    /** Whether to isolate the Job's pods with a NetworkPolicy: nothing in, MongoDB out. Defaults to true. */
     readonly networkPolicy?: boolean;
+    /** Where the Job may connect (MongoDB), besides DNS. Defaults to nowhere. */
+    readonly egress?: k8s.types.input.networking.v1.NetworkPolicyEgressRule[];
     /** The operator's Secret with the ID and key. Defaults to generated ones. */
     readonly existingSecret?: ExistingSecret<"id" | "key">;
 }
@@ -178,12 +180,12 @@ export class Superservice extends pulumi.ComponentResource {
 
         if (args.networkPolicy ?? true) {
             // The Job only connects out, to MongoDB: nothing may connect to it.
-            ingressOnly(
+            isolate(
                 name,
                 args.namespace,
                 podLabels,
                 selectorLabels("superservice-bootstrap", args.instance),
-                [],
+                { ingress: [], egress: args.egress ?? [] },
                 this,
             );
         }

@@ -193,17 +193,32 @@ export function onePodAtATime(
     );
 }
 
+type IngressRule = k8s.types.input.networking.v1.NetworkPolicyIngressRule;
+type EgressRule = k8s.types.input.networking.v1.NetworkPolicyEgressRule;
+
+/** Every pod may look names up: DNS on port 53, wherever the cluster's resolver runs. */
+const DNS_EGRESS: EgressRule = {
+    ports: [
+        { protocol: "UDP", port: 53 },
+        { protocol: "TCP", port: 53 },
+    ],
+};
+
+/** An egress rule: TCP to `port` of the pods `selector` selects in the namespace. */
+export function egressToPods(selector: Record<string, string>, port: number): EgressRule {
+    return { to: [{ podSelector: { matchLabels: selector } }], ports: [{ protocol: "TCP", port }] };
+}
+
 /**
- * A NetworkPolicy selecting a tier's pods that admits TCP on `ports` from anywhere, or nothing at
- * all when `ports` is empty: pods on the pod network are then isolated, and only what they serve
- * is open.
+ * A NetworkPolicy that isolates a tier's pods both ways: only `ingress` may connect to them, and
+ * they may connect only to `egress` (and DNS). An empty `ingress` admits nothing.
  */
-export function ingressOnly(
+export function isolate(
     name: string,
     namespace: pulumi.Input<string>,
     labels: Record<string, string>,
     selector: Record<string, string>,
-    ports: readonly number[],
+    traffic: { readonly ingress: IngressRule[]; readonly egress: EgressRule[] },
     parent: pulumi.Resource,
 ): k8s.networking.v1.NetworkPolicy {
     return new k8s.networking.v1.NetworkPolicy(
@@ -212,11 +227,9 @@ export function ingressOnly(
             metadata: { namespace, labels },
             spec: {
                 podSelector: { matchLabels: selector },
-                policyTypes: ["Ingress"],
-                ingress:
-                    ports.length === 0
-                        ? []
-                        : [{ ports: ports.map((port) => ({ protocol: "TCP", port })) }],
+                policyTypes: ["Ingress", "Egress"],
+                ingress: traffic.ingress,
+                egress: [DNS_EGRESS, ...traffic.egress],
             },
         },
         { parent },

@@ -558,17 +558,61 @@ describe("rollouts that keep live calls", () => {
 });
 
 describe("pods on the pod network are isolated", () => {
-    it("admits only Nuve's API port to Nuve, and nothing to the bootstrap Job", async () => {
+    const DNS = {
+        ports: [
+            { protocol: "UDP", port: 53 },
+            { protocol: "TCP", port: 53 },
+        ],
+    };
+    const to = (name: string, port: number) => ({
+        to: [
+            {
+                podSelector: {
+                    matchLabels: {
+                        "app.kubernetes.io/name": name,
+                        "app.kubernetes.io/instance": "licode-prod",
+                    },
+                },
+            },
+        ],
+        ports: [{ protocol: "TCP", port }],
+    });
+
+    it("admits Nuve's API port in and lets Nuve reach only DNS, RabbitMQ and MongoDB", async () => {
         const run = await runProgram("prod", stackConfig("prod"));
         const nuve = find(run, "NetworkPolicy", "nuve").props.spec;
         assert.deepStrictEqual(nuve.podSelector.matchLabels, {
             "app.kubernetes.io/name": "nuve",
             "app.kubernetes.io/instance": "licode-prod",
         });
+        assert.deepStrictEqual(nuve.policyTypes, ["Ingress", "Egress"]);
         assert.deepStrictEqual(nuve.ingress, [{ ports: [{ protocol: "TCP", port: 3000 }] }]);
+        assert.deepStrictEqual(nuve.egress, [DNS, to("rabbitmq", 5672), to("mongodb", 27017)]);
+    });
+
+    it("admits nothing to the bootstrap Job, which reaches only DNS and MongoDB", async () => {
+        const run = await runProgram("prod", stackConfig("prod"));
         const job = find(run, "NetworkPolicy", "superservice").props.spec;
-        assert.deepStrictEqual(job.policyTypes, ["Ingress"]);
         assert.deepStrictEqual(job.ingress, []);
+        assert.deepStrictEqual(job.egress, [DNS, to("mongodb", 27017)]);
+    });
+
+    it("lets MongoDB and RabbitMQ connect nowhere but DNS", async () => {
+        const run = await runProgram("prod", stackConfig("prod"));
+        for (const name of ["mongodb", "rabbitmq"]) {
+            const spec = find(run, "NetworkPolicy", name).props.spec;
+            assert.deepStrictEqual(spec.policyTypes, ["Ingress", "Egress"], name);
+            assert.deepStrictEqual(spec.egress, [DNS], name);
+        }
+    });
+
+    it("opens an external MongoDB's port to its clients, and nothing when policies are off", async () => {
+        const external = await runProgram("prod", {
+            ...stackConfig("prod"),
+            storage: { kind: "external", url: "mongodb://u:p@db.example.com:27018/nuvedb" },
+        });
+        const nuve = find(external, "NetworkPolicy", "nuve").props.spec;
+        assert.deepStrictEqual(nuve.egress[2], { ports: [{ protocol: "TCP", port: 27018 }] });
         const off = await runProgram("prod", {
             ...stackConfig("prod"),
             networkPolicy: { enabled: false },
