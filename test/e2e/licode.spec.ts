@@ -394,11 +394,21 @@ describe("e2e: licode on a local control plane", function () {
             podsBefore["erizo-agent"],
             "OnDelete replaced an agent by itself",
         );
-        const ds = await getJson<KObject>(suite, [
+        // The DaemonSet controller reports on the new template once it has observed it.
+        let ds = await getJson<KObject>(suite, [
             "daemonset.apps/licode-erizo-agent-default",
             "-n",
             LOCAL_NS,
         ]);
+        for (let i = 0; i < 30 && ds.status.observedGeneration !== ds.metadata.generation; i++) {
+            await sleep(1000);
+            ds = await getJson<KObject>(suite, [
+                "daemonset.apps/licode-erizo-agent-default",
+                "-n",
+                LOCAL_NS,
+            ]);
+        }
+        assert.strictEqual(ds.status.observedGeneration, ds.metadata.generation);
         assert.strictEqual(ds.spec.updateStrategy.type, "OnDelete");
         assert.ok(
             ds.status.updatedNumberScheduled < ds.status.desiredNumberScheduled,
