@@ -9,7 +9,7 @@ import type {
     StackValidationArgs,
 } from "@pulumi/policy";
 import { readConfig } from "./config";
-import { ContainerRef } from "./containers";
+import { ContainerRef, containersOf } from "./containers";
 import { Exemptions } from "./exemptions";
 import { PodTemplate, describeResource, podTemplateOf, resourceNames } from "./podspec";
 import { isUnknown, unwrap } from "./unknown";
@@ -50,7 +50,7 @@ export function validatePod<C extends { exemptions?: unknown }>(
     const exemptions = new Exemptions(config.exemptions);
     const names = resourceNames(args.name, pod.metadata);
     const report = (message: string): void => reportViolation(message);
-    for (const problem of exemptions.problems(names, policyName)) {
+    for (const problem of exemptions.problems(names, policyName, imagesOf(pod))) {
         report(problem);
     }
     if (exemptions.covers(names)) {
@@ -64,9 +64,9 @@ export function validatePod<C extends { exemptions?: unknown }>(
         containerExempt: (c) => {
             // A container whose name is unknown during preview might be the exempt one.
             if (c.name === undefined && isUnknown(c.value.name)) {
-                return exemptions.namesAnyContainer(names);
+                return exemptions.namesAnyContainer(names, c.value.image);
             }
-            return c.name !== undefined && exemptions.covers(names, c.name);
+            return c.name !== undefined && exemptions.covers(names, c.name, c.value.image);
         },
     });
 }
@@ -137,10 +137,16 @@ export function stackContext<C extends { exemptions?: unknown }>(
         items: stackItems(args),
         report,
         exempt: (item) => {
-            for (const problem of exemptions.problems(item.names, policyName)) {
+            const images = item.pod === undefined ? [] : imagesOf(item.pod);
+            for (const problem of exemptions.problems(item.names, policyName, images)) {
                 report(item, problem);
             }
             return exemptions.covers(item.names);
         },
     };
+}
+
+// The image fields of a pod's containers, for exemptions limited to an image.
+function imagesOf(pod: PodTemplate): unknown[] {
+    return containersOf(pod).containers.map((c) => c.value.image);
 }

@@ -27,9 +27,9 @@ const PROXY_TARGET_KEY = "__getSpecialProxyTarget";
 export const UNKNOWN: unique symbol = Symbol("unknown during preview");
 export type Unknown = typeof UNKNOWN;
 
-/** True when `value` is unknown during preview. */
+/** True when `value` is unknown during preview (a sentinel, or the derived UNKNOWN marker). */
 export function isUnknown(value: unknown): boolean {
-    return sentinels.has(value);
+    return sentinels.has(value) || value === UNKNOWN;
 }
 
 /** True when `value` or anything inside it is unknown during preview. */
@@ -67,4 +67,22 @@ export function unwrap(props: unknown): Record<string, unknown> {
 /** A non-null, non-array object. */
 export function isObject(value: unknown): value is Record<string, unknown> {
     return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The value at `keys` inside `value`: UNKNOWN when it, or an object on the way, is unknown during
+ * preview; undefined when it is missing (or the way goes through a non-object).
+ */
+export function readPath(value: unknown, ...keys: string[]): unknown {
+    let node: unknown = value;
+    for (const key of keys) {
+        if (isUnknown(node)) {
+            return UNKNOWN;
+        }
+        if (!isObject(node)) {
+            return undefined;
+        }
+        node = node[key];
+    }
+    return isUnknown(node) ? UNKNOWN : node;
 }

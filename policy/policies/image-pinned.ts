@@ -1,6 +1,8 @@
 // image-pinned: every container image (app, init, sidecar, ephemeral) names a fixed tag or a
 // digest. No tag means :latest; a registry port is not a tag ("registry:5000/img" has none, the
 // case Kyverno's `*:*` pattern lets through); a digest pins the image whatever the tag says.
+// Requiring a digest, and where images may come from, is image-digest-and-registry's job: an
+// exemption from that (an image with no published digest) must not switch off this check.
 
 import type { PolicyConfigSchema, ResourceValidationPolicy } from "@pulumi/policy";
 import { stringList } from "../lib/config";
@@ -8,13 +10,13 @@ import { containersOf, describeContainer } from "../lib/containers";
 import { EXEMPTIONS_SCHEMA } from "../lib/exemptions";
 import { show, violation } from "../lib/messages";
 import { validatePod } from "../lib/policy";
+import { parseImage } from "../lib/images";
 import { isUnknown } from "../lib/unknown";
 
 export const NAME = "image-pinned";
 
 interface Config {
     disallowedTags: string[];
-    requireDigest: boolean;
     exemptions: unknown;
 }
 
@@ -26,37 +28,11 @@ const configSchema: PolicyConfigSchema = {
             default: ["latest"],
             description: "Tags that move and so do not pin an image.",
         },
-        requireDigest: {
-            type: "boolean",
-            default: false,
-            description: "Require an @sha256: digest, not only a tag.",
-        },
         exemptions: EXEMPTIONS_SCHEMA,
     },
 };
 
-/** The parts of an image reference. */
-export interface ImageRef {
-    readonly name: string;
-    readonly tag: string | undefined;
-    readonly digest: string | undefined;
-}
-
 const DIGEST_RE = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
-
-/** Splits "registry:5000/org/img:tag@sha256:..." into name, tag and digest. */
-export function parseImage(ref: string): ImageRef {
-    const at = ref.indexOf("@");
-    const nameAndTag = at >= 0 ? ref.slice(0, at) : ref;
-    const digest = at >= 0 ? ref.slice(at + 1) : undefined;
-    // The tag is after the last ":" of the last path component; earlier colons are ports.
-    const lastSlash = nameAndTag.lastIndexOf("/");
-    const colon = nameAndTag.indexOf(":", lastSlash + 1);
-    if (colon < 0) {
-        return { name: nameAndTag, tag: undefined, digest };
-    }
-    return { name: nameAndTag.slice(0, colon), tag: nameAndTag.slice(colon + 1), digest };
-}
 
 /** Container images name a fixed tag or a digest. */
 export const imagePinned: ResourceValidationPolicy = {
@@ -79,7 +55,7 @@ export const imagePinned: ResourceValidationPolicy = {
                 if (isUnknown(image)) {
                     continue;
                 }
-                const problem = imageProblem(image, disallowed, ctx.config.requireDigest === true);
+                const problem = imageProblem(image, disallowed);
                 // A patch need not restate the image it leaves alone.
                 if (problem === undefined || (problem === NO_IMAGE && ctx.pod.patch)) {
                     continue;
@@ -103,11 +79,7 @@ export const imagePinned: ResourceValidationPolicy = {
 
 const NO_IMAGE = "image is not set";
 
-function imageProblem(
-    image: unknown,
-    disallowed: string[],
-    requireDigest: boolean,
-): string | undefined {
+function imageProblem(image: unknown, disallowed: string[]): string | undefined {
     if (typeof image !== "string" || image.trim() === "") {
         return NO_IMAGE;
     }
@@ -116,9 +88,6 @@ function imageProblem(
         return DIGEST_RE.test(ref.digest)
             ? undefined
             : `image ${show(image)} has a malformed digest "${ref.digest}"`;
-    }
-    if (requireDigest) {
-        return `image ${show(image)} has no @sha256: digest, which this stack requires`;
     }
     if (ref.tag === undefined) {
         return `image ${show(image)} has no tag, so it means :latest`;

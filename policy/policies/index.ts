@@ -2,23 +2,35 @@
 
 import type { Policies } from "@pulumi/policy";
 import { configConsumersRollOnChange } from "./config-consumers-roll-on-change";
+import { ephemeralStorage } from "./ephemeral-storage";
 import { hostNetworkAllowList } from "./host-network-allow-list";
+import { imageDigestAndRegistry } from "./image-digest-and-registry";
 import { imagePinned } from "./image-pinned";
+import { networkPolicyCoverage } from "./network-policy-coverage";
+import { noServiceAccountToken } from "./no-service-account-token";
+import { podSecurity } from "./pod-security";
 import { probesLivenessNotStricterThanReadiness } from "./probes-liveness-not-stricter-than-readiness";
 import { replicatedWorkloadsHavePdb } from "./replicated-workloads-have-pdb";
 import { requiredProbes } from "./required-probes";
 import { resourceRequestsAndLimits } from "./resource-requests-and-limits";
+import { serviceRouting } from "./service-routing";
 import { statefulTiersGuaranteedQos } from "./stateful-tiers-guaranteed-qos";
 import { statefulsetServiceHeadless } from "./statefulset-service-headless";
 
 export {
     configConsumersRollOnChange,
+    ephemeralStorage,
     hostNetworkAllowList,
+    imageDigestAndRegistry,
     imagePinned,
+    networkPolicyCoverage,
+    noServiceAccountToken,
+    podSecurity,
     probesLivenessNotStricterThanReadiness,
     replicatedWorkloadsHavePdb,
     requiredProbes,
     resourceRequestsAndLimits,
+    serviceRouting,
     statefulTiersGuaranteedQos,
     statefulsetServiceHeadless,
 };
@@ -29,9 +41,15 @@ export const policies: Policies = [
     requiredProbes,
     probesLivenessNotStricterThanReadiness,
     imagePinned,
+    imageDigestAndRegistry,
     hostNetworkAllowList,
+    podSecurity,
     statefulTiersGuaranteedQos,
+    ephemeralStorage,
     configConsumersRollOnChange,
     replicatedWorkloadsHavePdb,
     statefulsetServiceHeadless,
+    noServiceAccountToken,
+    networkPolicyCoverage,
+    serviceRouting,
 ];

@@ -4,13 +4,20 @@
 import * as assert from "assert";
 import { containersOf } from "../../policy/lib/containers";
 import { Exemptions } from "../../policy/lib/exemptions";
+import { normalizeRepository, parseImage, repositoryAllowed } from "../../policy/lib/images";
 import { WORKLOAD_TYPES, isLongRunning, podTemplateOf, tierOf } from "../../policy/lib/podspec";
 import { handlerKey, probeState } from "../../policy/lib/probes";
 import { podQos } from "../../policy/lib/qos";
 import { compareQuantities, parseQuantity } from "../../policy/lib/quantity";
 import { labelSelectorMatches, mapSelectorMatches, namespaceOf } from "../../policy/lib/selectors";
-import { UNKNOWN_SENTINELS, containsUnknown, unwrap } from "../../policy/lib/unknown";
-import { parseImage } from "../../policy/policies/image-pinned";
+import {
+    UNKNOWN as DERIVED_UNKNOWN,
+    UNKNOWN_SENTINELS,
+    containsUnknown,
+    isUnknown,
+    readPath,
+    unwrap,
+} from "../../policy/lib/unknown";
 import {
     PATCH_KINDS,
     SDK_SENTINELS,
@@ -411,11 +418,55 @@ describe("policy lib: exemptions", () => {
         assert.match(problems[2], /expired on 2025-12-31/);
         assert.match(problems[3], /not YYYY-MM-DD/);
     });
+    it("limits an entry with an image to containers running it", () => {
+        const ex = new Exemptions(
+            [
+                { resource: "*", image: "docker.io/lynckia/licode:v10", reason: "no digest" },
+                { resource: "nuve", image: "mongo", reason: "bootstrap" },
+            ],
+            "2026-01-01",
+        );
+        assert.strictEqual(ex.covers(["any"], "c", "lynckia/licode:v10"), true);
+        assert.strictEqual(ex.covers(["any"], "c", "lynckia/licode:v11"), false);
+        assert.strictEqual(ex.covers(["any"], "c", "quay.io/lynckia/licode:v10"), false);
+        assert.strictEqual(ex.covers(["any"], "c", UNKNOWN), true);
+        assert.strictEqual(ex.covers(["any"]), false, "not pod-level checks");
+        assert.strictEqual(ex.covers(["nuve"], "c", "docker.io/library/mongo:7"), true);
+        assert.strictEqual(ex.covers(["other"], "c", "mongo:7"), false);
+        assert.deepStrictEqual(ex.problems(["any"], "p", ["lynckia/licode:v10"]), []);
+        // A container whose name is unknown during preview may be the exempt one.
+        assert.strictEqual(ex.namesAnyContainer(["any"], "lynckia/licode:v10"), true);
+        assert.strictEqual(ex.namesAnyContainer(["any"], "busybox"), false);
+    });
+    it("reports a * entry without an image, and image entries only where the image runs", () => {
+        const ex = new Exemptions(
+            [
+                { resource: "*", reason: "everything" },
+                { resource: "*", image: "mongo", reason: "" },
+            ],
+            "2026-01-01",
+        );
+        assert.strictEqual(ex.covers(["a"]), false);
+        assert.strictEqual(ex.covers(["a"], "c", "busybox"), false);
+        const problems = ex.problems(["a"], "p", ["busybox:1"]);
+        assert.strictEqual(problems.length, 1);
+        assert.match(problems[0], /resource "\*" names every resource \("\*"\) without an "image"/);
+        const withMongo = ex.problems(["a"], "p", ["mongo:7"]);
+        assert.strictEqual(withMongo.length, 2);
+        assert.match(withMongo[1], /resource "\*", image "mongo" has no reason/);
+    });
 });
 
 describe("policy lib: unknown values", () => {
     it("knows the SDK's sentinels", () => {
         assert.deepStrictEqual([...UNKNOWN_SENTINELS].sort(), [...SDK_SENTINELS].sort());
+    });
+    it("reads paths through unknown values", () => {
+        assert.strictEqual(readPath({ a: { b: 1 } }, "a", "b"), 1);
+        assert.strictEqual(readPath({ a: UNKNOWN }, "a", "b"), DERIVED_UNKNOWN);
+        assert.strictEqual(readPath({ a: { b: UNKNOWN } }, "a", "b"), DERIVED_UNKNOWN);
+        assert.strictEqual(readPath({ a: 3 }, "a", "b"), undefined);
+        assert.strictEqual(isUnknown(DERIVED_UNKNOWN), true);
     });
     it("unwraps the SDK proxy so unknowns can be read without throwing", () => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -445,4 +496,41 @@ describe("policy lib: image references", () => {
             assert.strictEqual(r.digest, digest);
         });
     }
+    it("normalizes repositories as the runtime does", () => {
+        const cases: Array<[string, string]> = [
+            ["mongo", "docker.io/library/mongo"],
+            ["lynckia/licode", "docker.io/lynckia/licode"],
+            ["docker.io/mongo", "docker.io/library/mongo"],
+            ["index.docker.io/lynckia/licode", "docker.io/lynckia/licode"],
+            ["registry:5000/licode", "registry:5000/licode"],
+            ["localhost/licode", "localhost/licode"],
+            ["quay.io/org/sub/img", "quay.io/org/sub/img"],
+            ["Registry/img", "Registry/img"],
+        ];
+        for (const [name, repository] of cases) {
+            assert.strictEqual(normalizeRepository(name), repository, name);
+        }
+    });
+    it("matches allow-list entries on whole path components", () => {
+        const repo = "docker.io/lynckia/licode";
+        for (const entry of [
+            "*",
+            "docker.io",
+            "docker.io/lynckia",
+            "docker.io/lynckia/",
+            "index.docker.io/lynckia/*",
+            repo,
+        ]) {
+            assert.strictEqual(repositoryAllowed(repo, entry), true, entry);
+        }
+        for (const entry of [
+            "",
+            "docker.io/lynck",
+            "docker.io/lynckia/licode-x",
+            "quay.io",
+            "lynckia",
+        ]) {
+            assert.strictEqual(repositoryAllowed(repo, entry), false, entry);
+        }
+    });
 });

@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { policies } from "../../policy/policies";
+import { DEFAULT_TIERS } from "../../policy/policies/pod-security";
 import { StackResource, stackResources } from "../harness/stack";
 import { Fixture, runResourcePolicy, runStackPolicy } from "./util";
 
@@ -43,6 +44,18 @@ function settings(
         return { level: typeof enforcementLevel === "string" ? enforcementLevel : fallback, props };
     }
     return { level: fallback, props: {} };
+}
+
+// Each stack's resources, computed once: running the program under mocks takes a while, and
+// asFixtures copies what the tests edit.
+const loaded = new Map<Stack, Promise<StackResource[]>>();
+function resourcesOf(stack: Stack): Promise<StackResource[]> {
+    let found = loaded.get(stack);
+    if (found === undefined) {
+        found = stackResources(stack);
+        loaded.set(stack, found);
+    }
+    return found;
 }
 
 function asFixtures(resources: readonly StackResource[]): Fixture[] {
@@ -113,12 +126,41 @@ function only(findings: Finding[], policy: string): Finding[] {
     return findings.filter((f) => f.policy === policy);
 }
 
+// The named container (app or init) of a workload's pod template.
+function containerOf(props: Props, name: string): Props {
+    const spec = props.spec.template.spec;
+    const found = [...(spec.initContainers ?? []), ...spec.containers].find(
+        (c: { name: string }) => c.name === name,
+    );
+    assert.ok(found, `container ${name}`);
+    return found;
+}
+
+const STATEFULSET = "kubernetes:apps/v1:StatefulSet";
+const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+const DAEMONSET = "kubernetes:apps/v1:DaemonSet";
+const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+
+// Breaks one thing, runs the whole pack, and returns what `policy` found, as
+// [level, resource, message].
+async function caught(
+    stack: Stack,
+    fixtures: Fixture[],
+    policy: string,
+): Promise<Array<[string, string, string]>> {
+    return only(await runPack(stack, fixtures), policy).map((f) => [
+        f.level,
+        f.resource,
+        f.message,
+    ]);
+}
+
 describe("the policy pack on the program's stacks", function () {
     this.timeout(120000);
 
     for (const stack of ["dev", "prod", "local"] as const) {
         it(`passes every mandatory policy on ${stack}`, async () => {
-            const fixtures = asFixtures(await stackResources(stack));
+            const fixtures = asFixtures(await resourcesOf(stack));
             assert.ok(fixtures.some((f) => f.type === "kubernetes:apps/v1:Deployment"));
             assert.deepStrictEqual(mandatory(await runPack(stack, fixtures)), []);
         });
@@ -127,7 +169,7 @@ describe("the policy pack on the program's stacks", function () {
     describe("catches broken tiers in prod", () => {
         let prod: Fixture[];
         before(async () => {
-            prod = asFixtures(await stackResources("prod"));
+            prod = asFixtures(await resourcesOf("prod"));
         });
 
         it("a Nuve container without a readiness probe", async () => {
@@ -235,6 +277,321 @@ describe("the policy pack on the program's stacks", function () {
             assert.match(
                 found[0].message,
                 /has 2 replicas but no PodDisruptionBudget in namespace "licode" selects its pods/,
+            );
+        });
+    });
+
+    describe("catches broken hardening in prod", () => {
+        let prod: Fixture[];
+        before(async () => {
+            prod = asFixtures(await resourcesOf("prod"));
+        });
+
+        it("MongoDB allowing privilege escalation", async () => {
+            const fixtures = broken(prod, STATEFULSET, "mongodb", (p) => {
+                containerOf(p, "mongodb").securityContext.allowPrivilegeEscalation = true;
+            });
+            const found = await caught("prod", fixtures, "pod-security");
+            assert.deepStrictEqual(
+                found.map(([level, resource]) => [level, resource]),
+                [["mandatory", "mongodb"]],
+            );
+            assert.match(
+                found[0][2],
+                /^StatefulSet "licode-mongodb" container "mongodb" \(spec\.template\.spec\.containers\[0\]\): securityContext\.allowPrivilegeEscalation is true\. Why: Unless allowPrivilegeEscalation is false .* Fix: Set securityContext\.allowPrivilegeEscalation: false/,
+            );
+        });
+
+        it("Nuve without drop ALL", async () => {
+            const fixtures = broken(prod, DEPLOYMENT, "nuve", (p) => {
+                delete containerOf(p, "nuve").securityContext.capabilities;
+            });
+            const found = await caught("prod", fixtures, "pod-security");
+            assert.deepStrictEqual(
+                found.map(([level, resource]) => [level, resource]),
+                [["mandatory", "nuve"]],
+            );
+            assert.match(
+                found[0][2],
+                /^Deployment "licode-nuve" container "nuve" \(spec\.template\.spec\.containers\[0\]\): securityContext\.capabilities\.drop is not set, so the runtime's default capabilities stay \(drop must include ALL\)\. Why: /,
+            );
+        });
+
+        it("Nuve's init container running as root (the root allowance names only nuve)", async () => {
+            const fixtures = broken(prod, DEPLOYMENT, "nuve", (p) => {
+                const sc = containerOf(p, "wait-for-dependencies").securityContext;
+                delete sc.runAsNonRoot;
+                sc.runAsUser = 0;
+            });
+            const found = await caught("prod", fixtures, "pod-security");
+            assert.deepStrictEqual(
+                found.map(([level, resource]) => [level, resource]),
+                [["mandatory", "nuve"]],
+            );
+            assert.match(
+                found[0][2],
+                /init container "wait-for-dependencies" .*: runAsNonRoot is not set on the container or the pod.*; securityContext\.runAsUser is 0 \(root\)\..* Fix: .*tiers\.nuve\.runAsRoot/,
+            );
+        });
+
+        it("RabbitMQ running as root with a writable root filesystem", async () => {
+            const fixtures = broken(prod, STATEFULSET, "rabbitmq", (p) => {
+                const sc = containerOf(p, "rabbitmq").securityContext;
+                sc.runAsNonRoot = false;
+                sc.runAsUser = 0;
+                sc.readOnlyRootFilesystem = false;
+            });
+            const found = await caught("prod", fixtures, "pod-security");
+            assert.deepStrictEqual(
+                found.map(([level, resource]) => [level, resource]),
+                [["mandatory", "rabbitmq"]],
+            );
+            assert.match(
+                found[0][2],
+                /container "rabbitmq" .*: securityContext\.runAsNonRoot is false; securityContext\.runAsUser is 0 \(root\); securityContext\.readOnlyRootFilesystem is false\./,
+            );
+        });
+
+        it("a hostPath volume on RabbitMQ", async () => {
+            const fixtures = broken(prod, STATEFULSET, "rabbitmq", (p) => {
+                p.spec.template.spec.volumes.push({
+                    name: "host-logs",
+                    hostPath: { path: "/var/log" },
+                });
+            });
+            const found = await caught("prod", fixtures, "pod-security");
+            assert.deepStrictEqual(
+                found.map(([level, resource]) => [level, resource]),
+                [["mandatory", "rabbitmq"]],
+            );
+            assert.match(
+                found[0][2],
+                /^StatefulSet "licode-rabbitmq" \(spec\.template\.spec\): volumes\[5\] "host-logs" is a hostPath volume \(\/var\/log\)\. Why: A hostPath volume reads and writes the node's filesystem.* Fix: .*tiers\.rabbitmq\.hostPathVolumes/,
+            );
+        });
+
+        it("Nuve mounting a service-account token", async () => {
+            const fixtures = broken(prod, DEPLOYMENT, "nuve", (p) => {
+                delete p.spec.template.spec.automountServiceAccountToken;
+            });
+            const found = await caught("prod", fixtures, "no-service-account-token");
+            assert.deepStrictEqual(
+                found.map(([level, resource]) => [level, resource]),
+                [["mandatory", "nuve"]],
+            );
+            assert.match(
+                found[0][2],
+                /^Deployment "licode-nuve" \(spec\.template\.spec\.automountServiceAccountToken\): automountServiceAccountToken is not set, and its ServiceAccount "default" is not in this stack \(namespace "licode"\)/,
+            );
+        });
+
+        it("a RabbitMQ emptyDir without a sizeLimit", async () => {
+            const fixtures = broken(prod, STATEFULSET, "rabbitmq", (p) => {
+                delete p.spec.template.spec.volumes[0].emptyDir.sizeLimit;
+            });
+            const found = await caught("prod", fixtures, "ephemeral-storage");
+            assert.deepStrictEqual(
+                found.map(([level, resource]) => [level, resource]),
+                [["mandatory", "rabbitmq"]],
+            );
+            assert.match(
+                found[0][2],
+                /^StatefulSet "licode-rabbitmq" \(spec\.template\.spec\.volumes\): emptyDir volumes\[0\] "data" has no sizeLimit\. Why: /,
+            );
+        });
+
+        it("ErizoAgent recordings larger than its ephemeral-storage limit, and none on Nuve", async () => {
+            let fixtures = broken(prod, DAEMONSET, "erizo-agent-primary", (p) => {
+                p.spec.template.spec.volumes.find(
+                    (v: { name: string }) => v.name === "recordings",
+                ).emptyDir.sizeLimit = "8Gi";
+            });
+            fixtures = broken(fixtures, DEPLOYMENT, "nuve", (p) => {
+                delete containerOf(p, "nuve").resources.limits["ephemeral-storage"];
+            });
+            const found = await caught("prod", fixtures, "ephemeral-storage");
+            assert.deepStrictEqual(
+                found.map(([level, resource]) => [level, resource]),
+                [
+                    ["mandatory", "nuve"],
+                    ["mandatory", "erizo-agent-primary"],
+                ],
+            );
+            assert.match(
+                found[0][2],
+                /container "nuve" .*: resources\.limits\.ephemeral-storage is not set \(its root filesystem is writable\)/,
+            );
+            assert.match(
+                found[1][2],
+                /the emptyDir sizeLimits \(volumes\[2\] "recordings" "8Gi"\) add up to more than the pod's ephemeral-storage limit 4Gi/,
+            );
+        });
+
+        it("MongoDB's NetworkPolicy deleted", async () => {
+            const fixtures = prod.filter(
+                (f) => !(f.type === NETWORK_POLICY && f.name === "mongodb"),
+            );
+            assert.strictEqual(fixtures.length, prod.length - 1);
+            const found = await caught("prod", fixtures, "network-policy-coverage");
+            assert.deepStrictEqual(
+                found.map(([level, resource]) => [level, resource]),
+                [["mandatory", "mongodb"]],
+            );
+            assert.match(
+                found[0][2],
+                /^StatefulSet "licode-mongodb" \(spec\.template\.metadata\.labels\): its pods are on the pod network but no NetworkPolicy with policyTypes Ingress in namespace "licode" selects them/,
+            );
+        });
+
+        it("RabbitMQ's NetworkPolicy without the management port", async () => {
+            const fixtures = broken(prod, NETWORK_POLICY, "rabbitmq", (p) => {
+                p.spec.ingress[0].ports = p.spec.ingress[0].ports.filter(
+                    (x: { port: number }) => x.port !== 15672,
+                );
+            });
+            const found = await caught("prod", fixtures, "network-policy-coverage");
+            assert.deepStrictEqual(found.map(([level, resource]) => [level, resource]).sort(), [
+                ["mandatory", "rabbitmq"],
+                ["mandatory", "rabbitmq-headless"],
+            ]);
+            for (const [, , message] of found) {
+                assert.match(
+                    message,
+                    /ports\[1\] "management" \(15672\/TCP\) → targetPort "management" = 15672 on StatefulSet "licode-rabbitmq" is admitted by no ingress rule of the NetworkPolicies selecting those pods \(NetworkPolicy "rabbitmq-[0-9a-f]+"\)/,
+                );
+            }
+        });
+
+        it("the Ingress pointed at a wrong port", async () => {
+            const fixtures = broken(
+                prod,
+                "kubernetes:networking.k8s.io/v1:Ingress",
+                "nuve",
+                (p) => {
+                    p.spec.rules[0].http.paths[0].backend.service.port = { number: 80 };
+                },
+            );
+            const found = await caught("prod", fixtures, "service-routing");
+            assert.deepStrictEqual(
+                found.map(([level, resource]) => [level, resource]),
+                [["mandatory", "nuve"]],
+            );
+            assert.match(
+                found[0][2],
+                /^Ingress "licode-nuve": spec\.rules\[0\]\.http\.paths\[0\]\.backend\.service\.port\.number 80 is not a port of Service "licode-nuve" \(its ports: http 3000\)/,
+            );
+        });
+
+        it("a Service targetPort no container declares", async () => {
+            const fixtures = broken(prod, "kubernetes:core/v1:Service", "mongodb", (p) => {
+                p.spec.ports[0].targetPort = "mongo";
+            });
+            const found = await caught("prod", fixtures, "service-routing");
+            assert.deepStrictEqual(
+                found.map(([level, resource]) => [level, resource]),
+                [["mandatory", "mongodb"]],
+            );
+            assert.match(
+                found[0][2],
+                /^Service "licode-mongodb": spec\.ports\[0\] "mongodb" \(27017\/TCP\) targetPort "mongo" is not a declared containerPort \(TCP\) of StatefulSet "licode-mongodb"/,
+            );
+        });
+
+        it("images without a digest or from another registry; Licode's exemption is for v10 only", async () => {
+            let fixtures = broken(prod, STATEFULSET, "mongodb", (p) => {
+                containerOf(p, "mongodb").image = "mongo:7.0.41";
+            });
+            fixtures = broken(fixtures, STATEFULSET, "rabbitmq", (p) => {
+                containerOf(p, "rabbitmq").image =
+                    "quay.io/rabbitmq/rabbitmq@sha256:" + "b".repeat(64);
+            });
+            fixtures = broken(fixtures, DEPLOYMENT, "erizo-controller", (p) => {
+                containerOf(p, "erizo-controller").image = "lynckia/licode:v11";
+            });
+            const found = await caught("prod", fixtures, "image-digest-and-registry");
+            assert.deepStrictEqual(found.map(([level, resource]) => [level, resource]).sort(), [
+                ["mandatory", "erizo-controller"],
+                ["mandatory", "mongodb"],
+                ["mandatory", "rabbitmq"],
+            ]);
+            const byResource = new Map(found.map(([, resource, message]) => [resource, message]));
+            assert.match(
+                byResource.get("mongodb") ?? "",
+                /container "mongodb" .*: image "mongo:7\.0\.41" has no @sha256: digest, which this stack requires/,
+            );
+            assert.match(
+                byResource.get("rabbitmq") ?? "",
+                /is quay\.io\/rabbitmq\/rabbitmq, which is not under an allowed registry \(docker\.io\/library, docker\.io\/lynckia\)/,
+            );
+            assert.match(
+                byResource.get("erizo-controller") ?? "",
+                /"lynckia\/licode:v11" has no @sha256/,
+            );
+        });
+    });
+
+    describe("the pod-security defaults are what the program needs", () => {
+        it("every allowance is used by some stack", async () => {
+            const stacks: Record<string, Fixture[]> = {};
+            for (const stack of ["dev", "prod", "local"] as const) {
+                stacks[stack] = asFixtures(await resourcesOf(stack));
+            }
+            const podSecurity = policies.find(
+                (p) => p.name === "pod-security",
+            ) as ResourceValidationPolicy;
+            const entries: Array<[string, string, string]> = [];
+            for (const [tier, allowance] of Object.entries(DEFAULT_TIERS)) {
+                for (const [key, value] of Object.entries(allowance)) {
+                    const names = Array.isArray(value) ? value : Object.keys(value);
+                    for (const name of names) {
+                        entries.push([tier, key, name]);
+                    }
+                }
+            }
+            assert.ok(entries.length >= 7);
+            for (const [tier, key, name] of entries) {
+                const tiers = structuredClone(DEFAULT_TIERS) as Record<
+                    string,
+                    Record<string, unknown>
+                >;
+                const value = tiers[tier][key];
+                if (Array.isArray(value)) {
+                    tiers[tier][key] = value.filter((n) => n !== name);
+                } else {
+                    delete (value as Record<string, unknown>)[name];
+                }
+                let hits = 0;
+                for (const fixtures of Object.values(stacks)) {
+                    for (const f of fixtures) {
+                        const run = await runResourcePolicy(podSecurity, f, { tiers });
+                        hits += run.violations.filter((m) => m.includes(`"${name}"`)).length;
+                    }
+                }
+                assert.ok(hits > 0, `tiers.${tier}.${key} ${name} is not needed by any stack`);
+            }
+        });
+
+        it("MongoDB's data-owner, in the hostPath stacks only, gets nothing beyond CAP_CHOWN", async () => {
+            const dev = asFixtures(await resourcesOf("dev"));
+            const fixtures = broken(dev, STATEFULSET, "mongodb", (p) => {
+                containerOf(p, "data-owner").securityContext.capabilities.add.push("DAC_OVERRIDE");
+            });
+            const found = await caught("dev", fixtures, "pod-security");
+            assert.deepStrictEqual(
+                found.map(([level, resource]) => [level, resource]),
+                [["mandatory", "mongodb"]],
+            );
+            assert.match(
+                found[0][2],
+                /init container "data-owner" .*: securityContext\.capabilities\.add has DAC_OVERRIDE, which neither the restricted profile \(only NET_BIND_SERVICE\) nor tier "mongodb"'s allowance permits/,
+            );
+            const prod = asFixtures(await resourcesOf("prod"));
+            const sts = prod.find((f) => f.type === STATEFULSET && f.name === "mongodb");
+            const init = (sts?.props.spec as Props).template.spec.initContainers ?? [];
+            assert.deepStrictEqual(
+                init.map((c: { name: string }) => c.name),
+                [],
+                "prod (NFS storage) runs no root init container",
             );
         });
     });

@@ -9,16 +9,21 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { policies } from "../../policy/policies";
 import {
     Fixture,
+    HARDENED,
+    POD_HARDENED,
     UNKNOWN,
     configObject,
     container,
+    ingress,
     initContainer,
     leafPaths,
+    networkPolicy,
     pdb,
     podSpec,
     runResourcePolicy,
     runStackPolicy,
     service,
+    serviceAccount,
     setPath,
     workload,
 } from "./util";
@@ -29,6 +34,11 @@ const resourcePolicies = policies.filter(
 const stackPolicies = policies.filter((p): p is StackValidationPolicy => "validateStack" in p);
 
 const EQ = { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } };
+const DIGEST = `@sha256:${"a".repeat(64)}`;
+const EQ_DISK = {
+    requests: { cpu: "1", memory: "1Gi", "ephemeral-storage": "64Mi" },
+    limits: { cpu: "1", memory: "1Gi", "ephemeral-storage": "256Mi" },
+};
 
 // Resource fixtures: one that passes everything, and ones that fail in several ways at once.
 const resourceFixtures: Array<[string, Fixture]> = [
@@ -39,7 +49,10 @@ const resourceFixtures: Array<[string, Fixture]> = [
             podSpec(
                 [
                     container("erizo-agent", {
-                        resources: EQ,
+                        image: `lynckia/licode:v10${DIGEST}`,
+                        resources: EQ_DISK,
+                        securityContext: HARDENED,
+                        volumeMounts: [{ name: "recordings", mountPath: "/recordings" }],
                         readinessProbe: { httpGet: { path: "/", port: "http" }, periodSeconds: 10 },
                         livenessProbe: {
                             httpGet: { path: "/", port: "http" },
@@ -51,9 +64,20 @@ const resourceFixtures: Array<[string, Fixture]> = [
                 {
                     hostNetwork: true,
                     dnsPolicy: "ClusterFirstWithHostNet",
+                    securityContext: POD_HARDENED,
+                    volumes: [{ name: "recordings", emptyDir: { sizeLimit: "128Mi" } }],
                     initContainers: [
-                        initContainer("wait", { resources: EQ }),
-                        initContainer("proxy", { restartPolicy: "Always", resources: EQ }),
+                        initContainer("wait", {
+                            image: `busybox:1.36${DIGEST}`,
+                            resources: EQ,
+                            securityContext: HARDENED,
+                        }),
+                        initContainer("proxy", {
+                            image: `docker.io/library/busybox:1.36${DIGEST}`,
+                            restartPolicy: "Always",
+                            resources: EQ,
+                            securityContext: HARDENED,
+                        }),
                     ],
                 },
             ),
@@ -79,10 +103,22 @@ const resourceFixtures: Array<[string, Fixture]> = [
                         resources: {},
                         readinessProbe: {},
                         livenessProbe: undefined,
+                        securityContext: {
+                            privileged: true,
+                            capabilities: { add: ["SYS_ADMIN"], drop: ["NET_RAW"] },
+                            seLinuxOptions: { type: "spc_t", user: "root" },
+                            readOnlyRootFilesystem: true,
+                        },
+                        ports: [{ containerPort: 9216, hostPort: 19216 }],
                     }),
                 ],
                 {
                     hostNetwork: true,
+                    securityContext: { runAsUser: 0, sysctls: [{ name: "kernel.msgmax" }] },
+                    volumes: [
+                        { name: "data", hostPath: { path: "/var/lib/mongo" } },
+                        { name: "tmp", emptyDir: {} },
+                    ],
                     initContainers: [
                         initContainer("init", {
                             readinessProbe: { tcpSocket: { port: 1 } },
@@ -127,7 +163,9 @@ const stackFixture: Fixture[] = [
     ),
     workload(
         "kubernetes:apps/v1:Deployment",
-        podSpec([container("nuve", { envFrom: [{ configMapRef: { name: "auto-1" } }] })]),
+        podSpec([container("nuve", { envFrom: [{ configMapRef: { name: "auto-1" } }] })], {
+            serviceAccountName: "app",
+        }),
         {
             name: "licode-nuve",
             namespace: "licode",
@@ -160,6 +198,51 @@ const stackFixture: Fixture[] = [
         { selector: { matchExpressions: [{ key: "x", operator: "Exists" }] }, minAvailable: 1 },
         { namespace: "licode" },
     ),
+    serviceAccount("app", { automountServiceAccountToken: false }, { namespace: "licode" }),
+    networkPolicy(
+        "nuve",
+        {
+            podSelector: { matchLabels: { "app.kubernetes.io/name": "nuve" } },
+            policyTypes: ["Ingress"],
+            ingress: [
+                {
+                    from: [{ podSelector: {} }],
+                    ports: [{ port: "http" }, { protocol: "TCP", port: 9000, endPort: 9100 }],
+                },
+            ],
+        },
+        { namespace: "licode" },
+    ),
+    service(
+        "nuve",
+        {
+            selector: { "app.kubernetes.io/name": "nuve" },
+            ports: [
+                { name: "http", port: 80, targetPort: "http" },
+                { name: "metrics", port: 81, targetPort: 8080 },
+            ],
+        },
+        { namespace: "licode" },
+    ),
+    ingress(
+        "nuve",
+        {
+            defaultBackend: { service: { name: "nuve", port: { number: 80 } } },
+            rules: [
+                {
+                    http: {
+                        paths: [
+                            {
+                                path: "/",
+                                backend: { service: { name: "nuve", port: { name: "web" } } },
+                            },
+                        ],
+                    },
+                },
+            ],
+        },
+        { namespace: "licode" },
+    ),
 ];
 
 const GARBAGE: unknown[] = [null, 0, -1, "", "x", true, {}, []];
@@ -169,12 +252,22 @@ function problems(messages: string[]): number {
     return messages.reduce((n, m) => n + m.split(". Why: ")[0].split("; ").length, 0);
 }
 
+// Settings that make a policy report something on these fixtures (its defaults allow everything).
+const OVERRIDES: Record<string, Record<string, unknown>> = {
+    "image-digest-and-registry": {
+        requireDigest: true,
+        allowedRegistries: ["docker.io/lynckia", "docker.io/library/busybox"],
+    },
+};
+
 async function resourceCount(p: ResourceValidationPolicy, f: Fixture): Promise<number> {
-    return problems((await runResourcePolicy(p, f)).violations);
+    return problems(
+        (await runResourcePolicy(p, f, OVERRIDES[p.name], { shareProps: true })).violations,
+    );
 }
 
 async function stackCount(p: StackValidationPolicy, fs: Fixture[]): Promise<number> {
-    return problems((await runStackPolicy(p, fs)).map((v) => v.message));
+    return problems((await runStackPolicy(p, fs, {}, { shareProps: true })).map((v) => v.message));
 }
 
 describe("values unknown during preview, and malformed values, in every field", () => {

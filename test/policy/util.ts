@@ -75,6 +75,11 @@ export interface Fixture {
 export interface RunOptions {
     /** Give the policy no config at all, as the SDK does for a policy missing from the file. */
     readonly noConfig?: boolean;
+    /**
+     * Hand the fixtures' props to the proxy without copying them first: for sweeps that run
+     * thousands of variants and never edit a fixture once it has run (policies only read).
+     */
+    readonly shareProps?: boolean;
 }
 
 /** The outcome of a resource policy run. */
@@ -107,7 +112,9 @@ export async function runResourcePolicy(
 ): Promise<ResourceRun> {
     const name = fixture.name ?? "test";
     const config = opts.noConfig ? {} : configFor(policy, overrides);
-    const props = unknownCheckingProxy(structuredClone(fixture.props));
+    const props = unknownCheckingProxy(
+        opts.shareProps ? fixture.props : structuredClone(fixture.props),
+    );
     const args: ResourceValidationArgs = {
         type: fixture.type,
         props,
@@ -159,7 +166,7 @@ export async function runStackPolicy(
         const name = f.name ?? `r${i}`;
         return {
             type: f.type,
-            props: unknownCheckingProxy(structuredClone(f.props)),
+            props: unknownCheckingProxy(opts.shareProps ? f.props : structuredClone(f.props)),
             urn: urnOf(f.type, name),
             name,
             opts: OPTS,
@@ -198,6 +205,20 @@ export async function runStackPolicy(
 export const GOOD_RESOURCES = {
     requests: { cpu: "250m", memory: "256Mi" },
     limits: { cpu: "500m", memory: "256Mi" },
+};
+
+/** A container securityContext that meets the restricted profile and a read-only root. */
+export const HARDENED: Record<string, unknown> = {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ["ALL"] },
+    readOnlyRootFilesystem: true,
+};
+
+/** A pod securityContext that meets the restricted profile. */
+export const POD_HARDENED: Record<string, unknown> = {
+    runAsNonRoot: true,
+    runAsUser: 10001,
+    seccompProfile: { type: "RuntimeDefault" },
 };
 
 /** A container that passes every check: pinned image, resources, distinct probes. */
@@ -449,4 +470,50 @@ export function pdb(
         props: { metadata, spec },
         name,
     };
+}
+
+/** A namespaced object of the stack: metadata { name, namespace } plus `rest` (e.g. spec). */
+function namespaced(
+    type: string,
+    name: string,
+    rest: Record<string, unknown>,
+    namespace: string | undefined,
+): Fixture {
+    const metadata: Record<string, unknown> = { name };
+    if (namespace !== undefined) {
+        metadata.namespace = namespace;
+    }
+    return { type, props: { metadata, ...rest }, name };
+}
+
+/** A NetworkPolicy of the stack. */
+export function networkPolicy(
+    name: string,
+    spec: Record<string, unknown>,
+    opts: { namespace?: string } = {},
+): Fixture {
+    return namespaced(
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        name,
+        { spec },
+        opts.namespace,
+    );
+}
+
+/** An Ingress of the stack. */
+export function ingress(
+    name: string,
+    spec: Record<string, unknown>,
+    opts: { namespace?: string } = {},
+): Fixture {
+    return namespaced("kubernetes:networking.k8s.io/v1:Ingress", name, { spec }, opts.namespace);
+}
+
+/** A ServiceAccount of the stack. */
+export function serviceAccount(
+    name: string,
+    props: Record<string, unknown> = {},
+    opts: { namespace?: string } = {},
+): Fixture {
+    return namespaced("kubernetes:core/v1:ServiceAccount", name, props, opts.namespace);
 }
