@@ -7,7 +7,7 @@
 #   pulumi                       github.com/pulumi/pulumi/pkg/v3/cmd/pulumi @ v$PULUMI_VERSION
 #   pulumi-language-nodejs       our own host (tools/pulumi-build/cmd/pulumi-language-nodejs), see tools/README.md
 #   pulumi-resource-kubernetes   github.com/pulumi/pulumi-kubernetes/provider/v4 @ $KUBERNETES_PROVIDER_MODULE_VERSION
-#   (no pulumi-resource-random: it cannot be built here; a non-empty RANDOM_VERSION is refused, see tools/README.md)
+#   pulumi-resource-random       our own provider (tools/pulumi-build/cmd/pulumi-resource-random), reports $RANDOM_VERSION
 # and installs the providers into the PULUMI_HOME plugin cache (${PULUMI_HOME:-$HOME/.pulumi}/plugins).
 # Versions come from tools/versions.env. A second run only checks the cache (seconds).
 #
@@ -48,12 +48,7 @@ done
 : "${KUBERNETES_VERSION:?KUBERNETES_VERSION must be set in $VERSIONS_FILE}"
 : "${KUBERNETES_PROVIDER_MODULE_VERSION:?KUBERNETES_PROVIDER_MODULE_VERSION must be set in $VERSIONS_FILE}"
 : "${KUBERNETES_SDK_MODULE_VERSION:?KUBERNETES_SDK_MODULE_VERSION must be set in $VERSIONS_FILE}"
-RANDOM_VERSION="${RANDOM_VERSION:-}"
-if [ -n "$RANDOM_VERSION" ]; then
-  die "RANDOM_VERSION=$RANDOM_VERSION is set, but pulumi-resource-random cannot be built here: no version of
-  github.com/pulumi/pulumi-random/provider/v4 is served by the Go module proxy (see tools/README.md).
-  Leave RANDOM_VERSION empty and keep @pulumi/random out of package.json."
-fi
+: "${RANDOM_VERSION:?RANDOM_VERSION must be set in $VERSIONS_FILE (the version @pulumi/random requests)}"
 
 for tool in go flock sha256sum; do
   command -v "$tool" >/dev/null 2>&1 || die "'$tool' is required but not on PATH"
@@ -165,7 +160,8 @@ if [ -n "$existing" ] && [ "$FORCE" = 0 ]; then
   esac
 fi
 
-# The CLI and our language host are built in one scratch copy of tools/pulumi-build (same dependency graph).
+# The CLI, our language host and our random provider are built in one scratch copy of tools/pulumi-build (same
+# dependency graph).
 PULUMI_SRC=""
 prepare_pulumi_src() {
   [ -z "$PULUMI_SRC" ] || return 0
@@ -245,6 +241,32 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------------------------
+# 2b. Random provider: our own (the official one is not buildable from the reachable proxy), see tools/README.md.
+#     Keyed by version and by a hash of its sources (tests excluded), like the language host.
+# ---------------------------------------------------------------------------------------------------------------
+random_src="$SCRIPT_DIR/pulumi-build/cmd/pulumi-resource-random"
+random_hash="$( { printf '%s\n' "$PULUMI_VERSION" "$RANDOM_VERSION"; cat "$SCRIPT_DIR/pulumi-build/go.mod"; \
+                  find "$random_src" -maxdepth 1 -type f \( -name '*.go' ! -name '*_test.go' -o -name schema.json \) \
+                    -print0 | LC_ALL=C sort -z | xargs -0 cat; } | sha12)"
+RANDOM_DIR="$CACHE/pulumi-resource-random-$RANDOM_VERSION-$random_hash"
+if component_ok "$RANDOM_DIR" pulumi-resource-random; then
+  log "pulumi-resource-random $RANDOM_VERSION (ours): cached"
+else
+  log "building pulumi-resource-random $RANDOM_VERSION (ours, against sdk/v3@v$PULUMI_VERSION)"
+  prepare_pulumi_src
+  new_tmp random-out
+  out="$NEW_TMP/random"
+  mkdir -p "$out"
+  go_build "$PULUMI_SRC" -trimpath \
+    -ldflags "-s -w -X main.version=$RANDOM_VERSION" \
+    -o "$out/pulumi-resource-random" ./cmd/pulumi-resource-random
+  printf 'licode tools/pulumi-build/cmd/pulumi-resource-random %s (sdk/v3@v%s)\n' \
+    "$RANDOM_VERSION" "$PULUMI_VERSION" >"$out/SOURCE"
+  publish "$out" "$RANDOM_DIR"
+  log "pulumi-resource-random $RANDOM_VERSION (ours): built"
+fi
+
+# ---------------------------------------------------------------------------------------------------------------
 # 3. Kubernetes provider.
 # ---------------------------------------------------------------------------------------------------------------
 K8S_DIR="$CACHE/pulumi-resource-kubernetes-$KUBERNETES_VERSION"
@@ -281,7 +303,7 @@ fi
 # 4. bin dir: one directory with everything (hard links into the cache, so `pulumi` finds its bundled
 #    language host next to its resolved path).
 # ---------------------------------------------------------------------------------------------------------------
-bin_hash="$(printf '%s\n' "$PULUMI_DIR" "$LANGHOST_DIR" "$K8S_DIR" | sha12)"
+bin_hash="$(printf '%s\n' "$PULUMI_DIR" "$LANGHOST_DIR" "$K8S_DIR" "$RANDOM_DIR" | sha12)"
 BIN_DIR="$CACHE/bin-$bin_hash"
 link_into() { # link_into DIR FILE...
   local dir="$1" f
@@ -290,7 +312,7 @@ link_into() { # link_into DIR FILE...
     ln "$f" "$dir/$(basename "$f")" 2>/dev/null || cp -p "$f" "$dir/$(basename "$f")"
   done
 }
-bin_files=(pulumi pulumi-language-nodejs pulumi-resource-kubernetes)
+bin_files=(pulumi pulumi-language-nodejs pulumi-resource-kubernetes pulumi-resource-random)
 if [ "$FORCE" = 1 ] || ! component_ok "$BIN_DIR" "${bin_files[@]}"; then
   new_tmp bin
   out="$NEW_TMP/bin"
@@ -310,7 +332,7 @@ if [ "$FORCE" = 1 ] || ! component_ok "$BIN_DIR" "${bin_files[@]}"; then
       link_into "$out" "$LANGHOST_DIR/pulumi-language-nodejs"
     fi
   fi
-  link_into "$out" "$K8S_DIR/pulumi-resource-kubernetes"
+  link_into "$out" "$K8S_DIR/pulumi-resource-kubernetes" "$RANDOM_DIR/pulumi-resource-random"
   publish "$out" "$BIN_DIR"
 fi
 # Keep the newest bin dir reachable under a fixed name too.
@@ -334,6 +356,7 @@ install_plugin() { # install_plugin NAME VERSION BINARY
 }
 if [ "$INSTALL_PLUGINS" = 1 ]; then
   install_plugin kubernetes "$KUBERNETES_VERSION" "$K8S_DIR/pulumi-resource-kubernetes"
+  install_plugin random "$RANDOM_VERSION" "$RANDOM_DIR/pulumi-resource-random"
 fi
 
 log "ready: $BIN_DIR"
