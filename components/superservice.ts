@@ -2,7 +2,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ImageRef, Resources } from "./stack-config";
-import { GeneratedSecret } from "./generated-secret";
+import * as random from "@pulumi/random";
 import { MONGO } from "./images";
 import { checksum, labels, selectorLabels } from "./meta";
 import {
@@ -19,6 +19,7 @@ import {
     TierArgs,
     checksumAnnotation,
     existingSecretValues,
+    generatedPassword,
     isolate,
     publicChecksum,
     secretEnv,
@@ -93,20 +94,14 @@ export class Superservice extends pulumi.ComponentResource {
         let key: pulumi.Output<string>;
         if (args.existingSecret === undefined) {
             // A MongoDB ObjectId is 12 bytes: 24 hex characters. It identifies, so it is no secret.
-            id = new GeneratedSecret(
+            id = new random.RandomId(
                 `${name}-id`,
-                { format: "hex", length: 24, secret: false },
+                { byteLength: 12 },
                 { parent: this, protect: args.protectId ?? false },
-            ).value;
-            key = new GeneratedSecret(
-                `${name}-key`,
-                {
-                    format: "alphanumeric",
-                    length: 32,
-                    keepers: { generation: String(args.keyGeneration ?? 1) },
-                },
-                { parent: this },
-            ).value;
+            ).hex;
+            key = generatedPassword(`${name}-key`, this, {
+                keepers: { generation: String(args.keyGeneration ?? 1) },
+            });
         } else {
             const existing = args.existingSecret;
             const values = existingSecretValues(`${name}-existing`, args.namespace, existing, this);

@@ -1,7 +1,7 @@
 /** Arguments every tier component takes. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { GeneratedSecret } from "./generated-secret";
+import * as random from "@pulumi/random";
 import { checksum } from "./meta";
 
 /** Where a tier lives and how its objects are labelled. */
@@ -36,6 +36,22 @@ export function publicChecksum(sum: pulumi.Output<string>): pulumi.Output<string
     return pulumi.unsecret(sum);
 }
 
+/**
+ * A password generated once and kept in the stack's state as a secret: 32 letters and digits, so
+ * it needs no escaping in URLs or config files. It changes only when its keepers change.
+ */
+export function generatedPassword(
+    name: string,
+    parent: pulumi.Resource,
+    options: { readonly protect?: boolean; readonly keepers?: Record<string, string> } = {},
+): pulumi.Output<string> {
+    return new random.RandomPassword(
+        name,
+        { length: 32, special: false, keepers: options.keepers },
+        { parent, protect: options.protect ?? false },
+    ).result;
+}
+
 /** A user's credentials, the Secret and keys pods read them from, and the checksum pods roll on. */
 export interface Credentials {
     readonly username: pulumi.Output<string>;
@@ -66,28 +82,26 @@ export function generatedCredentials(
 ): GeneratedCredentials {
     // Protected data needs its password kept too: the database only takes a password when it
     // first initialises, so a regenerated one could not open the kept data.
-    const password = new GeneratedSecret(
-        `${name}-password`,
-        { format: "alphanumeric", length: 32 },
-        { parent, protect: options.protect ?? false },
-    );
+    const password = generatedPassword(`${name}-password`, parent, {
+        protect: options.protect ?? false,
+    });
     const secret = new k8s.core.v1.Secret(
         `${name}-credentials`,
         {
             metadata: { namespace, labels },
             type: "Opaque",
-            stringData: { username, password: password.value },
+            stringData: { username, password },
         },
         { parent },
     );
     return {
         secret,
         username: pulumi.output(username),
-        password: password.value,
+        password,
         secretName: secret.metadata.name,
         usernameKey: "username",
         passwordKey: "password",
-        checksum: publicChecksum(password.value.apply((value) => checksum({ username, value }))),
+        checksum: publicChecksum(password.apply((value) => checksum({ username, value }))),
     };
 }
 

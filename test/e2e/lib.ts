@@ -400,7 +400,7 @@ export async function exportStack(
 }
 
 /** The whole `pulumi stack export` document (version + deployment). */
-async function exportCheckpoint(
+export async function exportCheckpoint(
     suite: Suite,
     stack: string,
     showSecrets: boolean,

@@ -10,6 +10,8 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as path from "path";
+import { migrateDeployment } from "../../tools/migrate-random/migrate";
 import {
     KObject,
     PulumiOptions,
@@ -23,6 +25,7 @@ import {
     createSuite,
     exists,
     explain,
+    exportCheckpoint,
     exportStack,
     getJson,
     initStack,
@@ -44,6 +47,9 @@ import {
 const LOCAL = "local";
 const PROD = "e2e-prod";
 const BYO = "e2e-byo";
+const MIGRATE = "e2e-migrate";
+/** The last commit whose program generated its values with dynamic resources. */
+const PRE_RANDOM_COMMIT = "84df9ee91f80aa4dba84391fb79aeeb0b4e230e0";
 const LOCAL_NS = "licode-local";
 const PROD_NS = "licode-e2e-prod";
 /** The NFS server of the prod-like stack: nothing mounts under kwok, the PV only has to bind. */
@@ -63,7 +69,12 @@ describe("e2e: licode on a local control plane", function () {
     let prodBase: StackConfig;
     /** The config each stack was last brought to successfully (undefined: unknown or destroyed). */
     const deployed: Record<string, string | undefined> = {};
-    const policyOf: Record<string, string> = { [LOCAL]: "local", [PROD]: "prod", [BYO]: "local" };
+    const policyOf: Record<string, string> = {
+        [LOCAL]: "local",
+        [PROD]: "prod",
+        [BYO]: "local",
+        [MIGRATE]: "local",
+    };
 
     const must = (what: string, result: RunResult) => {
         assert.strictEqual(result.status, 0, explain(what, result));
@@ -879,6 +890,118 @@ describe("e2e: licode on a local control plane", function () {
             await kubectl(suite, ["delete", "namespace", ns, "--wait=true"]),
         );
         assert.strictEqual(await exists(suite, "pv", `licode-mongodb-data-${ns}`), false);
+    });
+
+    it("10. a stack deployed before @pulumi/random keeps its credentials and superservice ID through the migration, rolling no pod", async () => {
+        const ns = "licode-e2e-migrate";
+        const config: StackConfig = { ...clone(localBase), "licode:namespace": ns };
+        // The previous release's program (generated values as dynamic resources) in the workspace.
+        const useProgram = (commit: string | undefined) => {
+            for (const f of ["index.ts", "components"]) {
+                fs.rmSync(path.join(suite.workspace, f), { recursive: true, force: true });
+            }
+            if (commit === undefined) {
+                for (const f of ["index.ts", "components"]) {
+                    fs.cpSync(path.join(ROOT, f), path.join(suite.workspace, f), {
+                        recursive: true,
+                    });
+                }
+                return;
+            }
+            const archive = spawnSync("git", [
+                "-C",
+                ROOT,
+                "archive",
+                commit,
+                "index.ts",
+                "components",
+            ]);
+            assert.strictEqual(archive.status, 0, `git archive ${commit}: ${archive.stderr}`);
+            const untar = spawnSync("tar", ["-x", "-C", suite.workspace], {
+                input: archive.stdout,
+            });
+            assert.strictEqual(untar.status, 0, String(untar.stderr));
+        };
+        await initStack(suite, MIGRATE);
+        try {
+            useProgram(PRE_RANDOM_COMMIT);
+            must("pulumi up (previous release)", await up(MIGRATE, config));
+        } finally {
+            useProgram(undefined);
+        }
+        const outputsBefore = JSON.parse(
+            must(
+                "stack output",
+                await pulumi(suite, [
+                    "stack",
+                    "output",
+                    "--json",
+                    "--show-secrets",
+                    "--stack",
+                    MIGRATE,
+                ]),
+            ).stdout,
+        );
+        const podsBefore = await podsByTier(suite, ns);
+        const secretsBefore = await getJson(suite, ["secrets", "-n", ns]);
+        const before = await exportCheckpoint(suite, MIGRATE, false);
+        assert.ok(
+            (before.deployment.resources ?? []).some(
+                (r) => r.type === "pulumi-nodejs:dynamic:Resource",
+            ),
+            "the previous release generated its values with dynamic resources",
+        );
+
+        // The documented migration (npm run migrate:random runs these steps on a stack).
+        const { deployment, moved } = migrateDeployment(before.deployment, MIGRATE);
+        assert.strictEqual(moved.length, 5);
+        const file = path.join(suite.dir, "migrated.json");
+        fs.writeFileSync(file, JSON.stringify({ ...before, deployment }));
+        must(
+            "pulumi stack import",
+            await pulumi(suite, ["stack", "import", "--stack", MIGRATE, "--file", file]),
+        );
+
+        const p = await preview(MIGRATE, config, ["--expect-no-changes"]);
+        assert.strictEqual(p.status, 0, explain("preview after the migration", p));
+        must("pulumi up (this release)", await up(MIGRATE, config));
+        const outputsAfter = JSON.parse(
+            must(
+                "stack output",
+                await pulumi(suite, [
+                    "stack",
+                    "output",
+                    "--json",
+                    "--show-secrets",
+                    "--stack",
+                    MIGRATE,
+                ]),
+            ).stdout,
+        );
+        assert.strictEqual(outputsAfter.superserviceId, outputsBefore.superserviceId);
+        assert.strictEqual(outputsAfter.superserviceKey, outputsBefore.superserviceKey);
+        assert.deepStrictEqual(await podsByTier(suite, ns), podsBefore, "no pod rolled");
+        const secretsAfter = await getJson(suite, ["secrets", "-n", ns]);
+        const data = (list: { items: KObject[] }) =>
+            Object.fromEntries(list.items.map((s) => [s.metadata.name, JSON.stringify(s.data)]));
+        assert.deepStrictEqual(data(secretsAfter), data(secretsBefore), "the same credentials");
+        const after = await exportStack(suite, MIGRATE, false);
+        const types = new Set((after.resources ?? []).map((r) => r.type));
+        assert.ok(types.has("random:index/randomPassword:RandomPassword"));
+        assert.ok(types.has("random:index/randomId:RandomId"));
+        assert.ok(!types.has("pulumi-nodejs:dynamic:Resource"));
+
+        must(
+            "pulumi destroy e2e-migrate",
+            await pulumi(suite, [
+                "destroy",
+                "--yes",
+                "--skip-preview",
+                "--non-interactive",
+                "--stack",
+                MIGRATE,
+            ]),
+        );
     });
 
     it("5b. SIGKILL during a cold up (creates in flight): pending creates adopted, converges, PV and PVC kept", async () => {

@@ -50,8 +50,15 @@ export class ProgramError extends Error {
 }
 
 const ROOT = path.resolve(__dirname, "..", "..");
-/** The type of every dynamic-provider resource, such as the program's generated secrets. */
-export const DYNAMIC_TYPE = "pulumi-nodejs:dynamic:Resource";
+/** The types of the values the program generates (passwords and the superservice ID). */
+export const RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword";
+export const RANDOM_ID = "random:index/randomId:RandomId";
+export const GENERATED_TYPES: readonly string[] = [RANDOM_PASSWORD, RANDOM_ID];
+
+/** The value a generated resource holds: a password's `result`, an ID's `hex`. */
+export function generatedValue(resource: { type: string; props: Record<string, any> }): string {
+    return resource.type === RANDOM_ID ? resource.props.hex : resource.props.result;
+}
 const PROJECT = "licode";
 
 /** Reads `config:` of Pulumi.<stack>.yaml as `licode:` keys to values. */
@@ -66,10 +73,14 @@ export function mockSecret(name: string, length = 32): string {
 }
 
 function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
-    if (type === DYNAMIC_TYPE) {
-        // components/generated-secret.ts: a value that changes only with its format, length or keepers.
-        const seed = `${name}:${inputs.format}:${inputs.length}:${JSON.stringify(inputs.keepers ?? {})}`;
-        return { ...inputs, value: mockSecret(seed, inputs.length) };
+    if (type === RANDOM_PASSWORD) {
+        // As the random provider: a value that changes only when an input (keepers too) changes.
+        const seed = `${name}:${inputs.length}:${JSON.stringify(inputs.keepers ?? {})}`;
+        return { ...inputs, result: mockSecret(seed, inputs.length) };
+    }
+    if (type === RANDOM_ID) {
+        const seed = `${name}:${inputs.byteLength}:${JSON.stringify(inputs.keepers ?? {})}`;
+        return { ...inputs, hex: mockSecret(seed, inputs.byteLength * 2) };
     }
     if (type.startsWith("kubernetes:") && inputs.metadata !== undefined) {
         if (inputs.metadata.name !== undefined) {

@@ -12,7 +12,7 @@ import { superserviceId } from "../../components/superservice";
 import { decodeSecretKeys } from "../../components/tier";
 import {
     ClusterObjects,
-    DYNAMIC_TYPE,
+    GENERATED_TYPES,
     ProgramRun,
     StackResource,
     runProgram,
@@ -73,7 +73,9 @@ describe("the operator's own Secrets", () => {
     });
 
     it("generates none of the values it is given, and creates no namespace", () => {
-        const generated = run.resources.filter((r) => r.type === DYNAMIC_TYPE).map((r) => r.name);
+        const generated = run.resources
+            .filter((r) => GENERATED_TYPES.includes(r.type))
+            .map((r) => r.name);
         assert.deepStrictEqual(generated.sort(), ["rabbitmq-drain-password"]);
         assert.ok(!run.resources.some((r) => kindOf(r) === "Namespace" && r.props.metadata));
     });

@@ -1,7 +1,8 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    DYNAMIC_TYPE,
+    GENERATED_TYPES,
+    generatedValue,
     ProgramError,
     ProgramRun,
     StackResource,
@@ -218,8 +219,8 @@ for (const stack of ["dev", "prod"]) {
         it("keeps every secret value out of ConfigMaps, env literals, labels and annotations", () => {
             const secrets = new Set<string>();
             for (const resource of run.resources) {
-                if (resource.type === DYNAMIC_TYPE) {
-                    secrets.add(resource.props.value);
+                if (GENERATED_TYPES.includes(resource.type)) {
+                    secrets.add(generatedValue(resource));
                 }
             }
             secrets.delete(run.outputs.superserviceId as string);
@@ -353,7 +354,7 @@ describe("stack differences (data, not code paths)", () => {
         assert.strictEqual(claim.props.spec.storageClassName, "");
         assert.ok(volume.protect && claim.protect, "prod data is protected");
         const generated = (name: string) =>
-            prod.resources.find((r) => r.type === DYNAMIC_TYPE && r.name === name);
+            prod.resources.find((r) => GENERATED_TYPES.includes(r.type) && r.name === name);
         assert.ok(generated("mongodb-password")?.protect, "the password of the kept data is kept");
         assert.ok(
             generated("superservice-id")?.protect,
