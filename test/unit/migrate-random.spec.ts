@@ -90,7 +90,7 @@ describe("migrating generated values to @pulumi/random", () => {
         );
         assert.deepStrictEqual(password.inputs, { length: 32, special: false });
         assert.deepStrictEqual(password.outputs.result, SECRET, "the ciphertext, untouched");
-        assert.strictEqual(password.parent, deployment.resources[1].parent);
+        assert.strictEqual(password.parent, `${URN}licode:index:MongoDb::mongodb`);
         const key = byName("superservice-key");
         assert.deepStrictEqual(key.inputs, {
             length: 32,
