@@ -9,6 +9,14 @@ import { Nuve } from "./components/nuve";
 import { RabbitMq } from "./components/rabbitmq";
 import { Superservice } from "./components/superservice";
 import { loadStackConfig } from "./components/load-stack-config";
+import { ROOMS_PER_CONTROLLER } from "./components/licode-config-file";
+import { selectorLabels } from "./components/meta";
+import { discoverApiGroup } from "./components/monitoring/api-discovery";
+import { Monitoring, scrapeAnnotations } from "./components/monitoring/monitoring";
+import { OPERATOR_GROUP, planMonitoring } from "./components/monitoring/plan";
+import { PROMETHEUS_PORT_NAME } from "./components/rabbitmq";
+import { RABBITMQ } from "./components/images";
+import { ROV_METRICS, Rov } from "./components/rov";
 
 const config = loadStackConfig();
 const instance = `licode-${pulumi.getStack()}`;
@@ -42,6 +50,25 @@ const namespace = config.createNamespace
 const tierArgs = { namespace: namespace.metadata.name, instance };
 const tierOptions = { provider };
 
+// Prometheus Operator objects where the cluster has them (or the stack says so); otherwise the
+// Services carry the prometheus.io annotations a plain Prometheus scrapes by.
+const monitoringPlan = config.metrics.enabled
+    ? planMonitoring(
+          config.metrics,
+          () => discoverApiGroup(OPERATOR_GROUP.group, OPERATOR_GROUP.version),
+          config.renderYamlToDirectory !== undefined,
+      )
+    : undefined;
+monitoringPlan?.warnings.forEach((warning) => pulumi.log.warn(warning));
+const annotate = monitoringPlan !== undefined && !monitoringPlan.serviceMonitors;
+const scrapers = [
+    {
+        podSelector: { matchLabels: config.metrics.scraper.podLabels },
+        // An empty namespace selector matches every namespace.
+        namespaceSelector: { matchLabels: config.metrics.scraper.namespaceLabels ?? {} },
+    },
+];
+
 const rabbitmq = new RabbitMq(
     "rabbitmq",
     {
@@ -53,6 +80,14 @@ const rabbitmq = new RabbitMq(
         networkPolicy: config.networkPolicy.enabled,
         nodeCidrs: config.networkPolicy.nodeCidrs,
         existingSecret: config.rabbitmq.existingSecret,
+        metrics: config.metrics.enabled
+            ? {
+                  scrapers,
+                  serviceAnnotations: annotate
+                      ? scrapeAnnotations(RABBITMQ.prometheusPort, "/metrics")
+                      : undefined,
+              }
+            : undefined,
     },
     tierOptions,
 );
@@ -134,7 +169,7 @@ const nuve = new Nuve(
     tierOptions,
 );
 
-new ErizoController(
+const erizoController = new ErizoController(
     "erizo-controller",
     {
         ...tierArgs,
@@ -153,7 +188,7 @@ new ErizoController(
     tierOptions,
 );
 
-new ErizoAgent(
+const erizoAgent = new ErizoAgent(
     "erizo-agent",
     {
         ...tierArgs,
@@ -171,6 +206,73 @@ new ErizoAgent(
     },
     tierOptions,
 );
+
+if (monitoringPlan !== undefined) {
+    const rov = new Rov(
+        "rov",
+        {
+            ...tierArgs,
+            image: config.metrics.image,
+            resources: config.metrics.resources,
+            initResources: config.bootstrap.resources,
+            rabbitUrl: rabbitmq.amqpUrl,
+            rabbit: { host: rabbitmq.host, port: rabbitmq.port },
+            statsPeriodSeconds: config.metrics.statsPeriod,
+            logLevel: config.logLevel,
+            networkPolicy: config.networkPolicy.enabled,
+            scrapers,
+            egress: [rabbitmq.clientEgress],
+            serviceAnnotations: annotate
+                ? scrapeAnnotations(ROV_METRICS.port, ROV_METRICS.path)
+                : undefined,
+        },
+        tierOptions,
+    );
+    new Monitoring(
+        "monitoring",
+        {
+            namespace: namespace.metadata.name,
+            labels: { ...partOf, ...config.metrics.labels },
+            serviceMonitors: monitoringPlan.serviceMonitors,
+            scrapeInterval: config.metrics.scrapeInterval,
+            targets: {
+                rov: {
+                    selector: rov.serviceLabels,
+                    port: ROV_METRICS.portName,
+                    path: ROV_METRICS.path,
+                },
+                rabbitmq: {
+                    selector: selectorLabels("rabbitmq", instance),
+                    port: PROMETHEUS_PORT_NAME,
+                    path: "/metrics",
+                },
+            },
+            alerts: monitoringPlan.prometheusRule
+                ? pulumi.output({
+                      namespace: config.namespace,
+                      nuveDeployment: nuve.deploymentName,
+                      erizoControllerDeployment: erizoController.deploymentName,
+                      mediaDaemonSets: erizoAgent.daemonSetNames,
+                      mongodbStatefulSet: mongodb?.statefulSetName,
+                      rovService: rov.serviceName,
+                      statsPeriodSeconds: config.metrics.statsPeriod,
+                      failedConnectionsPerPeriod: config.metrics.alerts.failedConnectionsPerPeriod,
+                      roomLimit: ROOMS_PER_CONTROLLER.limit,
+                      roomsPerControllerRatio: config.metrics.alerts.roomsPerControllerRatio,
+                  })
+                : undefined,
+            dashboard: config.metrics.dashboard
+                ? {
+                      uid: instance,
+                      namespace: config.namespace,
+                      roomLimit: ROOMS_PER_CONTROLLER.limit,
+                      erizoControllers: config.erizoController.replicas,
+                  }
+                : undefined,
+        },
+        tierOptions,
+    );
+}
 
 export const namespaceName = namespace.metadata.name;
 /** How clients reach Nuve: its public URL in ingress mode, or the port open on every node. */

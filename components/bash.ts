@@ -98,3 +98,24 @@ export const STOP_AND_WAIT = [
 export function script(...parts: readonly string[]): string {
     return parts.join("\n");
 }
+
+/** Quotes a word for bash: single quotes, with each embedded quote closed, escaped and reopened. */
+export function shellQuote(word: string): string {
+    return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Runs a command as PID 1's child and passes SIGTERM and SIGINT on to it, then exits with its
+ * status. A process that installs no handler of its own ignores those signals as PID 1 (the
+ * kernel drops them), so run directly it would only stop at the kubelet's SIGKILL.
+ */
+export function forwardSignalsScript(command: readonly string[]): string {
+    return script(
+        `${command.map(shellQuote).join(" ")} &`,
+        "child=$!",
+        `trap 'kill -TERM "$child" 2>/dev/null' TERM INT`,
+        // wait returns early when a trapped signal arrives; wait again until the child is gone.
+        'while :; do wait "$child"; status=$?; kill -0 "$child" 2>/dev/null || break; done',
+        'exit "$status"',
+    );
+}

@@ -30,6 +30,13 @@ export const LICODE = {
     /** .nvmrc `12.13.0`, installed by scripts/installUbuntuDeps.sh 69-88 under build/libdeps/nvm. */
     nodeVersion: "12.13.0",
     /**
+     * The node binary of that version: installUbuntuDeps.sh 9, 13, 71 set NVM_DIR to
+     * /opt/licode/build/libdeps/nvm, and 73-79 clone nvm's latest tag and `nvm install` the
+     * .nvmrc version, which nvm (nvm.sh 472-503 at v0.39.1, the same layout since v0.23.0) puts
+     * in $NVM_DIR/versions/node/v<version>.
+     */
+    nodeBinary: "/opt/licode/build/libdeps/nvm/versions/node/v12.13.0/bin/node",
+    /**
      * Dockerfile 47 and initDockerLicode.sh 1, 114-131, 194: the entrypoint is a bash script that
      * starts node in the background and `wait`s. bash as PID 1 ignores SIGTERM, so the kubelet's
      * SIGTERM never reaches node: hooks must signal node themselves.
@@ -106,6 +113,31 @@ export const LICODE = {
         reconnectionSeconds: 30,
         /** erizoClient/src/Socket.js 66-80: each client holds one WebSocket (`forceNew`, websocket only). */
         oneConnectionPerClient: true,
+    },
+    /**
+     * ROV, Licode's Prometheus exporter (erizo_controller/ROV/), which the entrypoint never starts:
+     * the tier runs its script with the image's node.
+     */
+    rov: {
+        /** rovMetricsServer.js 15 `require('../../licode_config')` and rovMetricsGatherer.js 109 `'../../RELEASE'` (Dockerfile 41-42): both relative to this working directory. */
+        workingDir: "/opt/licode/erizo_controller/ROV",
+        script: "rovMetricsServer.js",
+        /** scripts/licode_default.js 203-209: `config.rov` is not in the rendered config unless written there. */
+        defaults: { statsPeriodMs: 20000, serverPort: 3005, statsPrefix: "licode_" },
+        /**
+         * rovMetricsServer.js 64-86: Express listens on `config.rov.serverPort` only once the AMQP
+         * connection is up, and answers `GET /metrics` with prom-client's registry; so an HTTP
+         * answer there means ROV reached RabbitMQ.
+         */
+        metricsPath: "/metrics",
+        listensAfterAmqpConnect: true,
+        /**
+         * rovMetricsServer.js has no signal handler: node's default SIGTERM action ends it, but
+         * not as PID 1, where the kernel drops signals a process does not handle.
+         */
+        needsSignalForwarding: true,
+        /** rovClient.js 13-30, 43-61: every question goes over AMQP RPC (to Nuve, the controllers, the agents and ErizoJS); ROV opens no other connection. */
+        talksOnlyAmqp: true,
     },
     erizoAgent: {
         /**

@@ -13,6 +13,13 @@ export const SIGNALLING_CERT_DIR = `${LICODE.certDir}/signalling`;
 /** Where ErizoJS writes recordings: the agent pods mount the recordings volume here. */
 export const RECORDINGS_DIR = "/var/lib/licode/recordings";
 
+/**
+ * Rooms per controller (erizoController.js 34-35, 127-128, 291-303): from `warning` on a controller
+ * reports itself busy, above `limit` full, and Nuve's cloud handler (cloudHandler.js 30-50) gives
+ * new rooms to controllers in the best state first.
+ */
+export const ROOMS_PER_CONTROLLER = { warning: 15, limit: 20 } as const;
+
 /** Everything the rendered config needs that is not plain stack config. */
 export interface LicodeConfigValues {
     /** AMQP URL with credentials, e.g. `amqp://licode:...@licode-rabbitmq:5672`. */
@@ -89,8 +96,8 @@ export function renderLicodeConfig(config: LicodeConfigInput, values: LicodeConf
             exitOnNuveCheckFail: true,
             allowSinglePC: false,
             maxErizosUsedByRoom: 100,
-            warning_n_rooms: 15,
-            limit_n_rooms: 20,
+            warning_n_rooms: ROOMS_PER_CONTROLLER.warning,
+            limit_n_rooms: ROOMS_PER_CONTROLLER.limit,
             interval_time_keepAlive: 1000,
             report: { session_events: false, connection_events: false, rtcp_stats: false },
             reportSubscriptions: { maxSubscriptions: 10, minInterval: 1, maxTimeout: 60 },
@@ -153,12 +160,66 @@ export function renderLicodeConfig(config: LicodeConfigInput, values: LicodeConf
     return lines.join("\n");
 }
 
+/** What ROV's own config file holds. */
+export interface RovConfigValues {
+    /** AMQP URL with credentials. */
+    readonly rabbitUrl: string;
+    /** Where the image keeps Licode, e.g. `/opt/licode`. */
+    readonly installDir: string;
+    /** Milliseconds between ROV's rounds of questions (`config.rov.statsPeriod`). */
+    readonly statsPeriodMs: number;
+    /** The /metrics port (`config.rov.serverPort`). */
+    readonly serverPort: number;
+    /** The metric name prefix (`config.rov.statsPrefix`). */
+    readonly statsPrefix: string;
+}
+
+/**
+ * Renders the licode_config.js ROV reads: only the sections its code touches (rovMetricsServer.js
+ * 15-17, 69-86; rovMetricsGatherer.js 68-69, 84; common/amqper.js 11-39; common/logger.js 6-8),
+ * so a change to the other tiers' settings does not restart it, and a change to its own does not
+ * restart them.
+ */
+export function renderRovConfig(values: RovConfigValues): string {
+    const sections: Record<string, unknown> = {
+        rabbit: { host: hostOf(values.rabbitUrl), port: 5672, url: values.rabbitUrl, heartbeat: 8 },
+        logger: { configFile: log4jsPath(values.installDir) },
+        // Not "amazon": rovMetricsGatherer.js 84-99 would ask EC2's metadata service for an IP.
+        cloudProvider: { name: "" },
+        erizoAgent: { publicIP: "" },
+        rov: {
+            statsPeriod: values.statsPeriodMs,
+            serverPort: values.serverPort,
+            statsPrefix: values.statsPrefix,
+        },
+    };
+    return [
+        "// Rendered from the stack's metrics settings; change the stack, not this file.",
+        "var config = {};",
+        ...Object.entries(sections).map(
+            ([key, value]) => `config.${key} = ${JSON.stringify(value, null, 2)};`,
+        ),
+        "module.exports = config;",
+        "",
+    ].join("\n");
+}
+
+/**
+ * One line per event on stdout, where the container runtime keeps it for a node's log collector:
+ * `<time> <level> <logger> - <message>`. The time carries its UTC offset because the image sets
+ * TZ=Europe/Madrid (Dockerfile 8), so a bare local time would be read an hour or two off. log4js
+ * 6.4.0, the version erizo_controller/package-lock.json 482-485 installs, names that format
+ * ISO8601_WITH_TZ_OFFSET (lib/layouts.js 143-150); test/unit/logging.spec.ts runs it.
+ * docs/logging/fluent-bit.yaml has a collector's parser for these lines.
+ */
+export const LOG4JS_PATTERN = "%d{ISO8601_WITH_TZ_OFFSET} %p %c - %m";
+
 /** Renders the log4js configuration that sets every Licode logger to the stack's level. */
 export function renderLog4js(level: StackConfig["logLevel"]): string {
     return `${JSON.stringify(
         {
             appenders: {
-                out: { type: "stdout", layout: { type: "pattern", pattern: "%d %p %c - %m" } },
+                out: { type: "stdout", layout: { type: "pattern", pattern: LOG4JS_PATTERN } },
             },
             categories: { default: { appenders: ["out"], level } },
         },

@@ -3,7 +3,13 @@ import { createHash } from "crypto";
 
 /** The Licode tiers, as they appear in `app.kubernetes.io/name`. */
 export type TierName =
-    "nuve" | "erizo-controller" | "erizo-agent" | "mongodb" | "rabbitmq" | "superservice-bootstrap";
+    | "nuve"
+    | "erizo-controller"
+    | "erizo-agent"
+    | "mongodb"
+    | "rabbitmq"
+    | "superservice-bootstrap"
+    | "rov";
 
 /** The role each tier plays, as it appears in `app.kubernetes.io/component`. */
 const COMPONENT: Readonly<Record<TierName, string>> = {
@@ -13,6 +19,7 @@ const COMPONENT: Readonly<Record<TierName, string>> = {
     mongodb: "database",
     rabbitmq: "message-broker",
     "superservice-bootstrap": "bootstrap",
+    rov: "metrics",
 };
 
 const MAX_NAME = 63;

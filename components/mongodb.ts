@@ -130,6 +130,8 @@ export class MongoDb extends pulumi.ComponentResource {
     public readonly dataClaim: k8s.core.v1.PersistentVolumeClaim;
     /** The egress rule a client's NetworkPolicy needs to reach the database. */
     public readonly clientEgress: k8s.types.input.networking.v1.NetworkPolicyEgressRule;
+    /** The StatefulSet's name. */
+    public readonly statefulSetName: pulumi.Output<string>;
 
     constructor(name: string, args: MongoDbArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TOKEN, name, {}, opts);
@@ -237,7 +239,7 @@ export class MongoDb extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        new k8s.apps.v1.StatefulSet(
+        const statefulSet = new k8s.apps.v1.StatefulSet(
             name,
             {
                 metadata: { name: stsName, namespace: args.namespace, labels: podLabels },
@@ -347,6 +349,11 @@ export class MongoDb extends pulumi.ComponentResource {
         this.connectionUrl = pulumi.secret(
             pulumi.interpolate`mongodb://${credentials.username.apply(encodeURIComponent)}:${credentials.password.apply(encodeURIComponent)}@${this.host}:${MONGO.port}/nuvedb?authSource=admin`,
         );
-        this.registerOutputs({ connectionUrl: this.connectionUrl, host: this.host });
+        this.statefulSetName = statefulSet.metadata.name;
+        this.registerOutputs({
+            connectionUrl: this.connectionUrl,
+            host: this.host,
+            statefulSetName: this.statefulSetName,
+        });
     }
 }

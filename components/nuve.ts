@@ -51,6 +51,8 @@ export interface NuveArgs extends LicodeTierArgs {
 export class Nuve extends pulumi.ComponentResource {
     /** The Service's name. */
     public readonly serviceName: pulumi.Output<string>;
+    /** The Deployment's name. */
+    public readonly deploymentName: pulumi.Output<string>;
     /** The NodePort clients use in nodePort mode (undefined in ingress mode). */
     public readonly nodePort?: pulumi.Output<number>;
     /** The public URL in ingress mode (undefined in nodePort mode). */
@@ -69,7 +71,7 @@ export class Nuve extends pulumi.ComponentResource {
                 pulumi.output(d.host).apply((host) => ({ host, port: d.port })),
             ),
         );
-        new k8s.apps.v1.Deployment(
+        const deployment = new k8s.apps.v1.Deployment(
             name,
             {
                 metadata: { name: objectName, namespace: args.namespace, labels: podLabels },
@@ -141,6 +143,7 @@ export class Nuve extends pulumi.ComponentResource {
             { parent: this },
         );
         this.serviceName = service.metadata.name;
+        this.deploymentName = deployment.metadata.name;
 
         if (ingress.mode === "ingress") {
             new k8s.networking.v1.Ingress(
@@ -206,6 +209,7 @@ export class Nuve extends pulumi.ComponentResource {
         }
         this.registerOutputs({
             serviceName: this.serviceName,
+            deploymentName: this.deploymentName,
             nodePort: this.nodePort,
             url: this.url,
         });

@@ -172,7 +172,20 @@ export interface RabbitMqArgs extends TierArgs {
     readonly nodeCidrs?: readonly string[];
     /** The operator's Secret with Licode's user and password. Defaults to generated ones. */
     readonly existingSecret?: ExistingSecret<"username" | "password">;
+    /** Serve the Prometheus plugin's port on the Service, to these scrapers. Defaults to not. */
+    readonly metrics?: BrokerMetrics;
 }
+
+/** How the broker's Prometheus endpoint is exposed. */
+export interface BrokerMetrics {
+    /** Who may scrape it when a NetworkPolicy isolates the broker. */
+    readonly scrapers: k8s.types.input.networking.v1.NetworkPolicyPeer[];
+    /** Annotations for the Service, e.g. prometheus.io/* when no ServiceMonitor scrapes it. */
+    readonly serviceAnnotations?: Record<string, string>;
+}
+
+/** The Prometheus plugin's port name on the pods and the Service; the plugin serves /metrics. */
+export const PROMETHEUS_PORT_NAME = "prometheus";
 
 /** Where the media drain reaches the management API, and the Secret with its user. */
 export interface DrainAccess {
@@ -262,6 +275,9 @@ export class RabbitMq extends pulumi.ComponentResource {
             { name: "amqp", port: RABBITMQ.amqpPort, targetPort: "amqp" },
             { name: "management", port: RABBITMQ.managementPort, targetPort: "management" },
         ];
+        // The plugin listens whether or not anyone scrapes it (images.ts); declaring the port
+        // changes the pod template, so turning metrics on restarts the broker once.
+        const prometheusPort = { name: PROMETHEUS_PORT_NAME, port: RABBITMQ.prometheusPort };
         new k8s.core.v1.Service(
             `${name}-headless`,
             {
@@ -273,8 +289,20 @@ export class RabbitMq extends pulumi.ComponentResource {
         const service = new k8s.core.v1.Service(
             name,
             {
-                metadata: { name: serviceName, namespace: args.namespace, labels: podLabels },
-                spec: { type: "ClusterIP", selector, ports },
+                metadata: {
+                    name: serviceName,
+                    namespace: args.namespace,
+                    labels: podLabels,
+                    annotations: args.metrics?.serviceAnnotations,
+                },
+                spec: {
+                    type: "ClusterIP",
+                    selector,
+                    ports:
+                        args.metrics === undefined
+                            ? ports
+                            : [...ports, { ...prometheusPort, targetPort: PROMETHEUS_PORT_NAME }],
+                },
             },
             { parent: this },
         );
@@ -315,6 +343,14 @@ export class RabbitMq extends pulumi.ComponentResource {
                                             name: "management",
                                             containerPort: RABBITMQ.managementPort,
                                         },
+                                        ...(args.metrics === undefined
+                                            ? []
+                                            : [
+                                                  {
+                                                      name: PROMETHEUS_PORT_NAME,
+                                                      containerPort: RABBITMQ.prometheusPort,
+                                                  },
+                                              ]),
                                     ],
                                     resources: resourceRequirements(args.resources),
                                     ...rabbitmqProbes(),
@@ -393,6 +429,15 @@ export class RabbitMq extends pulumi.ComponentResource {
                             ],
                             ports: ports.map((port) => ({ protocol: "TCP", port: port.port })),
                         },
+                        // A rule with no peers would admit every source: no scrapers, no rule.
+                        ...(args.metrics === undefined || args.metrics.scrapers.length === 0
+                            ? []
+                            : [
+                                  {
+                                      from: args.metrics.scrapers,
+                                      ports: [{ protocol: "TCP", port: prometheusPort.port }],
+                                  },
+                              ]),
                     ],
                     egress: [],
                 },

@@ -503,6 +503,77 @@ const rabbitmq = tier.extend({
     existingSecret: userSecret.optional(),
 });
 
+/** `auto` asks the cluster whether it serves the API; true and false decide without asking. */
+const apiSwitch = z.union([z.literal("auto"), z.boolean()], {
+    error: 'set "auto" (create it when the cluster serves the CRD), true or false',
+});
+
+const labels = (what: string) =>
+    z.record(
+        z.string().regex(LABEL_KEY, `${what} keys must be valid label keys`),
+        z.string().regex(LABEL_VALUE, `${what} values must be valid label values`),
+    );
+
+const PROMETHEUS_DURATION = /^([0-9]+(ms|s|m|h))+$/;
+
+const metrics = z
+    .strictObject({
+        enabled: z.boolean().default(false),
+        statsPeriod: z
+            .number()
+            .int()
+            .min(
+                5,
+                "statsPeriod is in seconds; ROV queries every tier each period, so keep it at 5 or more",
+            )
+            .max(
+                3600,
+                "statsPeriod is in seconds (licode_config.js's config.rov.statsPeriod is in milliseconds: 20000 there is 20 here); set at most 3600",
+            )
+            .default(20),
+        serviceMonitor: apiSwitch.default("auto"),
+        prometheusRule: apiSwitch.default("auto"),
+        dashboard: z.boolean().default(true),
+        labels: labels("metrics.labels").default({}),
+        scrapeInterval: z
+            .string()
+            .regex(PROMETHEUS_DURATION, 'a Prometheus duration, e.g. "30s" or "1m"')
+            .default("30s"),
+        scraper: z
+            .strictObject({
+                podLabels: labels("metrics.scraper.podLabels")
+                    .refine((value) => Object.keys(value).length > 0, {
+                        message:
+                            'name the scraper\'s pod labels, e.g. {"app.kubernetes.io/name": "prometheus"}; an empty selector would admit every pod',
+                    })
+                    .default({ "app.kubernetes.io/name": "prometheus" }),
+                namespaceLabels: labels("metrics.scraper.namespaceLabels").optional(),
+            })
+            .default({ podLabels: { "app.kubernetes.io/name": "prometheus" } }),
+        alerts: z
+            .strictObject({
+                failedConnectionsPerPeriod: z.number().min(0).default(5),
+                roomsPerControllerRatio: z
+                    .number()
+                    .gt(0, "a fraction of limit_n_rooms, e.g. 0.8")
+                    .max(1, "a fraction of limit_n_rooms, at most 1")
+                    .default(0.8),
+            })
+            .default({ failedConnectionsPerPeriod: 5, roomsPerControllerRatio: 0.8 }),
+        resources: resources.optional(),
+        image: imageOverride.optional(),
+    })
+    .superRefine((value, ctx) => {
+        if (!value.enabled && (value.serviceMonitor === true || value.prometheusRule === true)) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["enabled"],
+                message:
+                    "serviceMonitor or prometheusRule is true, but metrics are off: set enabled: true, or leave those keys at auto",
+            });
+        }
+    });
+
 const iceServer = z.strictObject({
     urls: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
     username: z.string().optional(),
@@ -550,6 +621,7 @@ export const configSchema = z.strictObject({
         .default({ keyGeneration: 1 }),
     createNamespace: z.boolean().default(true),
     networkPolicy: networkPolicy.prefault({}),
+    metrics: metrics.prefault({}),
     renderYamlToDirectory: z
         .string()
         .min(1, "give a directory, or leave the key out to deploy to the cluster")
@@ -656,8 +728,33 @@ export interface StackConfig {
         readonly existingSecret?: ExistingSecretConfig<"id" | "key">;
     };
     readonly networkPolicy: { readonly enabled: boolean; readonly nodeCidrs: readonly string[] };
+    readonly metrics: MetricsConfig;
     /** When set, manifests are written to this directory as YAML instead of applied. */
     readonly renderYamlToDirectory?: string;
+}
+
+/** Licode's exporter (ROV) and how Prometheus and Grafana find it. */
+export interface MetricsConfig {
+    readonly enabled: boolean;
+    /** Seconds between ROV's rounds of questions to the tiers. */
+    readonly statsPeriod: number;
+    readonly serviceMonitor: "auto" | boolean;
+    readonly prometheusRule: "auto" | boolean;
+    readonly dashboard: boolean;
+    /** Extra labels for the ServiceMonitors, the PrometheusRule and the dashboard ConfigMap. */
+    readonly labels: Readonly<Record<string, string>>;
+    readonly scrapeInterval: string;
+    /** The pods (and their namespaces) that may scrape, for the NetworkPolicies. */
+    readonly scraper: {
+        readonly podLabels: Readonly<Record<string, string>>;
+        readonly namespaceLabels?: Readonly<Record<string, string>>;
+    };
+    readonly alerts: {
+        readonly failedConnectionsPerPeriod: number;
+        readonly roomsPerControllerRatio: number;
+    };
+    readonly resources: Resources;
+    readonly image: ImageRef;
 }
 
 /**
@@ -677,7 +774,7 @@ export const DEFAULT_IMAGES = {
  * check also the pod's emptyDirs, so a limit must exceed the sizeLimits of the pod's emptyDirs.
  */
 export const DEFAULT_RESOURCES: Readonly<
-    Record<keyof typeof DEFAULT_REPLICAS | "bootstrap", Resources>
+    Record<keyof typeof DEFAULT_REPLICAS | "bootstrap" | "rov", Resources>
 > = {
     // Nuve: Node.js 12 with Express and the MongoDB driver; the entrypoint writes its config copy.
     nuve: {
@@ -706,6 +803,12 @@ export const DEFAULT_RESOURCES: Readonly<
     rabbitmq: {
         requests: { cpu: "250m", memory: "256Mi", ephemeralStorage: "256Mi" },
         limits: { cpu: "1", memory: "512Mi", ephemeralStorage: "2Gi" },
+    },
+    // ROV: one Node.js 12 process with Express and prom-client; it holds only its gauges, and
+    // writes nothing to disk.
+    rov: {
+        requests: { cpu: "50m", memory: "96Mi", ephemeralStorage: "16Mi" },
+        limits: { cpu: "250m", memory: "256Mi", ephemeralStorage: "64Mi" },
     },
     // Bootstrap Job and init containers: mongosh is a Node.js program too.
     bootstrap: {
@@ -999,6 +1102,19 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
         },
         createNamespace: parsed.createNamespace,
         networkPolicy: parsed.networkPolicy,
+        metrics: {
+            enabled: parsed.metrics.enabled,
+            statsPeriod: parsed.metrics.statsPeriod,
+            serviceMonitor: parsed.metrics.serviceMonitor,
+            prometheusRule: parsed.metrics.prometheusRule,
+            dashboard: parsed.metrics.dashboard,
+            labels: parsed.metrics.labels,
+            scrapeInterval: parsed.metrics.scrapeInterval,
+            scraper: parsed.metrics.scraper,
+            alerts: parsed.metrics.alerts,
+            resources: resolveResources(DEFAULT_RESOURCES.rov, parsed.metrics.resources),
+            image: tierImage(parsed.metrics.image),
+        },
         renderYamlToDirectory: parsed.renderYamlToDirectory,
     };
 
@@ -1009,6 +1125,7 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
         ...imageProblems(config.erizoAgent.image, "licode:erizoAgent.image"),
         ...imageProblems(config.mongodb.image, "licode:mongodb.image"),
         ...imageProblems(config.rabbitmq.image, "licode:rabbitmq.image"),
+        ...imageProblems(config.metrics.image, "licode:metrics.image"),
     ];
     for (const [tierName, tierResources] of [
         ["nuve", config.nuve.resources],
@@ -1017,6 +1134,7 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
         ["mongodb", config.mongodb.resources],
         ["rabbitmq", config.rabbitmq.resources],
         ["bootstrap", config.bootstrap.resources],
+        ["metrics", config.metrics.resources],
     ] as const) {
         for (const resource of RESOURCE_NAMES) {
             const request = parseQuantity(tierResources.requests[resource]);

@@ -59,6 +59,8 @@ export const DEFAULT_TIERS = {
     },
     "erizo-agent": { runAsRoot: ["erizo-agent"], writableRootFilesystem: ["erizo-agent"] },
     mongodb: { runAsRoot: ["data-owner"], capabilities: { "data-owner": ["CHOWN"] } },
+    // ROV runs node from the Licode image, whose only user is root; it writes nothing.
+    rov: { runAsRoot: ["rov"] },
 };
 
 const containerNames = {

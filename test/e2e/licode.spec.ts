@@ -48,6 +48,9 @@ const LOCAL = "local";
 const PROD = "e2e-prod";
 const BYO = "e2e-byo";
 const MIGRATE = "e2e-migrate";
+const METRICS = "e2e-metrics";
+/** The Prometheus Operator release whose published CRDs the metrics case applies. */
+const PROMETHEUS_OPERATOR = "github.com/prometheus-operator/prometheus-operator@v0.85.0";
 /** The last commit whose program generated its values with dynamic resources. */
 const PRE_RANDOM_COMMIT = "84df9ee91f80aa4dba84391fb79aeeb0b4e230e0";
 const LOCAL_NS = "licode-local";
@@ -74,6 +77,7 @@ describe("e2e: licode on a local control plane", function () {
         [PROD]: "prod",
         [BYO]: "local",
         [MIGRATE]: "local",
+        [METRICS]: "local",
     };
 
     const must = (what: string, result: RunResult) => {
@@ -421,8 +425,10 @@ describe("e2e: licode on a local control plane", function () {
         }
         assert.strictEqual(ds.status.observedGeneration, ds.metadata.generation);
         assert.strictEqual(ds.spec.updateStrategy.type, "OnDelete");
+        // The API omits a count of 0 (omitempty).
+        const updatedBefore = ds.status.updatedNumberScheduled ?? 0;
         assert.ok(
-            ds.status.updatedNumberScheduled < ds.status.desiredNumberScheduled,
+            updatedBefore < ds.status.desiredNumberScheduled,
             "the agents still run the old template, and up did not wait for them",
         );
         assert.ok(Date.now() - started < 600_000);
@@ -442,7 +448,7 @@ describe("e2e: licode on a local control plane", function () {
             ]);
             if (
                 after.status.numberReady === after.status.desiredNumberScheduled &&
-                after.status.updatedNumberScheduled === ds.status.updatedNumberScheduled + 1
+                after.status.updatedNumberScheduled === updatedBefore + 1
             ) {
                 break;
             }
@@ -450,7 +456,7 @@ describe("e2e: licode on a local control plane", function () {
         }
         assert.strictEqual(
             after.status.updatedNumberScheduled,
-            ds.status.updatedNumberScheduled + 1,
+            updatedBefore + 1,
             "the deleted pod came back with the new template, the others kept the old one",
         );
         assert.strictEqual(after.status.numberReady, after.status.desiredNumberScheduled);
@@ -1002,6 +1008,144 @@ describe("e2e: licode on a local control plane", function () {
                 MIGRATE,
             ]),
         );
+    });
+
+    it("11. metrics: annotations on a cluster without the Prometheus Operator; ServiceMonitors and rules, accepted, once its CRDs exist", async () => {
+        const ns = "licode-e2e-metrics";
+        await initStack(suite, METRICS);
+        const base: StackConfig = {
+            ...clone(localBase),
+            "licode:namespace": ns,
+            "licode:ingress": { mode: "nodePort", nodePort: 30301 },
+        };
+        const metrics: StackConfig = {
+            ...clone(base),
+            "licode:metrics": { enabled: true, labels: { release: "kube-prometheus-stack" } },
+        };
+        const annotationsOf = async (service: string) =>
+            (await getJson<KObject>(suite, ["service", service, "-n", ns])).metadata.annotations ??
+            {};
+        const operatorKinds = async () => {
+            const state = await exportStack(suite, METRICS);
+            return (state.resources ?? [])
+                .map((r) => r.type)
+                .filter((type) => type.startsWith("kubernetes:monitoring.coreos.com/"))
+                .sort();
+        };
+
+        // No CRDs: auto finds the group absent; the Services carry the scrape annotations.
+        const plain = must("pulumi up (metrics, no CRDs)", await up(METRICS, metrics));
+        assert.doesNotMatch(plain.output, /is unknown/, "the cluster answered; nothing to warn");
+        await assertAllReady(ns, [...LOCAL_WORKLOADS, /^Deployment\/licode-rov$/]);
+        for (const service of ["licode-rov", "licode-rabbitmq"]) {
+            assert.strictEqual(
+                (await annotationsOf(service))["prometheus.io/scrape"],
+                "true",
+                service,
+            );
+        }
+        const broker = await getJson<KObject>(suite, ["service", "licode-rabbitmq", "-n", ns]);
+        assert.ok(
+            (broker.spec.ports as { name: string }[]).some((p) => p.name === "prometheus"),
+            "the broker's Service serves the Prometheus port",
+        );
+        assert.deepStrictEqual(await operatorKinds(), []);
+        const dashboards = await getJson(suite, [
+            "configmaps",
+            "-n",
+            ns,
+            "-l",
+            "grafana_dashboard=1",
+        ]);
+        assert.strictEqual(dashboards.items.length, 1, "the dashboard ConfigMap");
+
+        // The Prometheus Operator's own CRD manifests, from its Go module.
+        const download = spawnSync("go", ["mod", "download", "-json", PROMETHEUS_OPERATOR], {
+            encoding: "utf8",
+            env: { ...process.env, GOFLAGS: "-mod=mod" },
+        });
+        assert.strictEqual(download.status, 0, download.stderr);
+        const moduleDir = (JSON.parse(download.stdout) as { Dir: string }).Dir;
+        const crdDir = path.join(moduleDir, "example", "prometheus-operator-crd");
+        for (const kind of ["servicemonitors", "prometheusrules"]) {
+            must(
+                `kubectl apply ${kind} CRD`,
+                await kubectl(suite, [
+                    "apply",
+                    "--server-side",
+                    "-f",
+                    path.join(crdDir, `monitoring.coreos.com_${kind}.yaml`),
+                ]),
+            );
+            must(
+                `${kind} CRD established`,
+                await kubectl(suite, [
+                    "wait",
+                    "--for=condition=Established",
+                    `crd/${kind}.monitoring.coreos.com`,
+                    "--timeout=60s",
+                ]),
+            );
+        }
+
+        // With the CRDs: ServiceMonitors and the rules instead of annotations, accepted by the
+        // API server (validated against the CRDs' schemas), and a second run changes nothing.
+        must("pulumi up (metrics, CRDs)", await up(METRICS, metrics));
+        assert.deepStrictEqual(await operatorKinds(), [
+            "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
+            "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+            "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+        ]);
+        const monitors = await getJson(suite, ["servicemonitors.monitoring.coreos.com", "-n", ns]);
+        assert.deepStrictEqual(
+            monitors.items.map((m) => (m.spec.endpoints as { port: string }[])[0].port).sort(),
+            ["metrics", "prometheus"],
+        );
+        for (const monitor of monitors.items) {
+            assert.strictEqual(monitor.metadata.labels?.release, "kube-prometheus-stack");
+        }
+        const rules = await getJson(suite, ["prometheusrules.monitoring.coreos.com", "-n", ns]);
+        assert.strictEqual(rules.items.length, 1);
+        const alerts = (
+            rules.items[0].spec.groups as { rules: { alert: string; expr: string }[] }[]
+        )[0].rules;
+        assert.ok(alerts.some((r) => r.alert === "LicodeMongoDbDown"));
+        assert.ok(alerts.every((r) => r.expr.includes(`namespace="${ns}"`)));
+        for (const service of ["licode-rov", "licode-rabbitmq"]) {
+            assert.strictEqual((await annotationsOf(service))["prometheus.io/scrape"], undefined);
+        }
+        const again = await preview(METRICS, metrics, ["--expect-no-changes"]);
+        assert.strictEqual(again.status, 0, explain("preview --expect-no-changes", again));
+
+        // Metrics off: ROV and every monitoring object go; the broker's port goes with them.
+        must("pulumi up (metrics off)", await up(METRICS, base));
+        assert.deepStrictEqual(await operatorKinds(), []);
+        assert.strictEqual(await exists(suite, "deployment", "licode-rov", ns), false);
+        const monitorsLeft = await getJson(suite, [
+            "servicemonitors.monitoring.coreos.com",
+            "-n",
+            ns,
+        ]);
+        assert.strictEqual(monitorsLeft.items.length, 0);
+        await assertNoOrphans(METRICS, ns);
+
+        must(
+            "pulumi destroy e2e-metrics",
+            await pulumi(suite, [
+                "destroy",
+                "--yes",
+                "--skip-preview",
+                "--non-interactive",
+                "--stack",
+                METRICS,
+            ]),
+        );
+        for (const kind of ["servicemonitors", "prometheusrules"]) {
+            must(
+                `kubectl delete ${kind} CRD`,
+                await kubectl(suite, ["delete", "crd", `${kind}.monitoring.coreos.com`]),
+            );
+        }
     });
 
     it("5b. SIGKILL during a cold up (creates in flight): pending creates adopted, converges, PV and PVC kept", async () => {

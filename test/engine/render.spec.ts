@@ -17,17 +17,20 @@ import { ROOT, RunResult, explain, keepsWorkingTreeUnchanged, pulumiEnv, run } f
  */
 function expectedKinds(config: StackConfig): Record<string, number> {
     const mongo = config.storage.kind !== "external";
+    // ROV: a Deployment, its Service, config Secret and NetworkPolicy; the dashboard ConfigMap. In
+    // render mode `auto` asks no cluster, so only `true` renders the Prometheus Operator's objects.
+    const rov = config.metrics.enabled ? 1 : 0;
     const counts: Record<string, number> = {
         Namespace: 1,
-        Deployment: 2, // Nuve, ErizoController
+        Deployment: 2 + rov, // Nuve, ErizoController
         DaemonSet: config.media.pools.length, // ErizoAgent, one per media pool
         StatefulSet: mongo ? 2 : 1, // RabbitMQ, MongoDB
         Job: 1, // superservice bootstrap
         // Nuve; RabbitMQ and its headless Service; MongoDB's headless Service
-        Service: 3 + (mongo ? 1 : 0),
+        Service: 3 + (mongo ? 1 : 0) + rov,
         Ingress: config.ingress.mode === "ingress" ? 1 : 0,
         // RabbitMQ, Nuve, the bootstrap Job, MongoDB
-        NetworkPolicy: config.networkPolicy.enabled ? 3 + (mongo ? 1 : 0) : 0,
+        NetworkPolicy: config.networkPolicy.enabled ? 3 + (mongo ? 1 : 0) + rov : 0,
         PodDisruptionBudget:
             (config.nuve.replicas > 1 ? 1 : 0) + (config.erizoController.replicas > 1 ? 1 : 0),
         PersistentVolume:
@@ -35,9 +38,11 @@ function expectedKinds(config: StackConfig): Record<string, number> {
         PersistentVolumeClaim: mongo ? 1 : 0,
         // licode_config.js, the superservice, RabbitMQ's two users and definitions, MongoDB's
         // credentials
-        Secret: 5 + (mongo ? 1 : 0),
+        Secret: 5 + (mongo ? 1 : 0) + rov,
         // RabbitMQ's config file; the drain helpers of ErizoController and ErizoAgent
-        ConfigMap: 3,
+        ConfigMap: 3 + (config.metrics.enabled && config.metrics.dashboard ? 1 : 0),
+        ServiceMonitor: config.metrics.enabled && config.metrics.serviceMonitor === true ? 2 : 0,
+        PrometheusRule: config.metrics.enabled && config.metrics.prometheusRule === true ? 1 : 0,
     };
     return Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
 }

@@ -60,6 +60,8 @@ export function generatedValue(resource: { type: string; props: Record<string, a
     return resource.type === RANDOM_ID ? resource.props.hex : resource.props.result;
 }
 const PROJECT = "licode";
+/** A kubeconfig path that does not exist, so cluster discovery answers "unknown" in every run. */
+export const NO_CLUSTER = path.join(ROOT, "test", "harness", "no-cluster", "kubeconfig");
 
 /** Reads `config:` of Pulumi.<stack>.yaml as `licode:` keys to values. */
 export function stackConfig(stack: string): Record<string, unknown> {
@@ -170,6 +172,11 @@ async function runOnce(
         });
         return register(req, callback);
     };
+
+    // `metrics.serviceMonitor: auto` asks the cluster of KUBECONFIG; runs under mocks have none,
+    // whatever the machine's own kubeconfig holds.
+    process.env.KUBECONFIG = NO_CLUSTER;
+    delete process.env.KUBERNETES_SERVICE_HOST;
 
     const values: Record<string, string> = {};
     for (const [key, value] of Object.entries(config)) {

@@ -388,6 +388,7 @@ describe("pod-security", () => {
                     writableRootFilesystem: ["erizo-agent"],
                 },
                 mongodb: { runAsRoot: ["data-owner"], capabilities: { "data-owner": ["CHOWN"] } },
+                rov: { runAsRoot: ["rov"] },
             });
         });
 

@@ -30,6 +30,7 @@ import {
     nuveProbes,
 } from "../../components/probes";
 import { CONFIG_FILE, DEFINITIONS_PATH, rabbitmqProbes } from "../../components/rabbitmq";
+import { rovCommand, rovProbes } from "../../components/rov";
 import { BOOTSTRAP_SCRIPT } from "../../components/superservice";
 import { ProgramRun, StackResource, runProgram, stackConfig } from "../harness/program";
 
@@ -73,12 +74,17 @@ function expectedFor(workload: StackResource, container: any): Record<string, un
     if (workload.name === "rabbitmq") {
         return probesOf(rabbitmqProbes());
     }
+    if (kindOf(workload) === "Deployment" && workload.name === "rov") {
+        return probesOf(rovProbes());
+    }
     throw new Error(`no contract for ${kindOf(workload)} ${workload.name}`);
 }
 
 /** Every path the contract lets a container mount. */
 const MOUNT_PATHS = new Set<string>([
     LICODE.defaultConfigFile,
+    // ROV only: it runs without the entrypoint, so nothing copies the config into place for it.
+    LICODE.configFile,
     log4jsPath(LICODE.installDir),
     SIGNALLING_CERT_DIR,
     RECORDINGS_DIR,
@@ -118,7 +124,11 @@ for (const stack of ["dev", "prod", "local"]) {
         });
 
         it("runs only commands the contract knows in init containers and Jobs", () => {
-            const known = [dataOwnerCommand().join(" "), `/bin/bash -c ${BOOTSTRAP_SCRIPT}`];
+            const known = [
+                dataOwnerCommand().join(" "),
+                `/bin/bash -c ${BOOTSTRAP_SCRIPT}`,
+                rovCommand().join(" "),
+            ];
             for (const workload of workloads(run)) {
                 const spec = podSpec(workload);
                 for (const container of [...(spec.initContainers ?? []), ...spec.containers]) {
@@ -163,7 +173,14 @@ for (const stack of ["dev", "prod", "local"]) {
                         );
                         assert.strictEqual(container.securityContext.readOnlyRootFilesystem, true);
                     }
-                    if (container.image.startsWith("lynckia/licode")) {
+                    if (workload.name === "rov") {
+                        // Node on ROV's script from the Licode image, as root; it writes nothing.
+                        assert.deepStrictEqual(container.command, rovCommand());
+                        assert.strictEqual(container.workingDir, LICODE.rov.workingDir);
+                        assert.strictEqual(container.securityContext.runAsUser, undefined);
+                        assert.strictEqual(container.securityContext.readOnlyRootFilesystem, true);
+                        assert.strictEqual(container.env, undefined);
+                    } else if (container.image.startsWith("lynckia/licode")) {
                         assert.strictEqual(container.securityContext.runAsUser, undefined);
                         assert.strictEqual(container.securityContext.readOnlyRootFilesystem, false);
                         assert.ok(
