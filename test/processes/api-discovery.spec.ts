@@ -1,6 +1,6 @@
 /**
  * Discovery of an API group-version against a real TLS server standing in for the API server
- * (test/unit/fixtures/api-server-stand-in.js, a process of its own: discovery blocks this one's
+ * (test/processes/fixtures/api-server-stand-in.js, a process of its own: discovery blocks this one's
  * event loop), with certificates made by the openssl CLI and kubeconfigs written per case.
  */
 import * as assert from "assert";
@@ -25,9 +25,12 @@ describe("discoverApiGroup", function () {
     let closedPort: number;
 
     before(async function () {
-        if (spawnSync("openssl", ["version"]).status !== 0) {
-            this.skip();
-        }
+        // The stand-in's certificates come from the openssl CLI (Debian's openssl package).
+        assert.strictEqual(
+            spawnSync("openssl", ["version"]).status,
+            0,
+            "the openssl CLI is needed to make the test's certificates: apt-get install openssl",
+        );
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "api-discovery-"));
         pki = path.join(dir, "pki");
         fs.mkdirSync(pki);
