@@ -75,6 +75,7 @@ type nodeHost struct {
 
 	mu            sync.Mutex
 	engineAddress string
+	warm          warmPool
 }
 
 func (h *nodeHost) engine() string {
@@ -217,8 +218,13 @@ func nodeBinary() (string, error) {
 	return node, nil
 }
 
-// resolveScript asks node where @pulumi/pulumi/<script> lives, as seen from dir (handles hoisting/workspaces).
+// resolveScript returns where @pulumi/pulumi/<script> lives as seen from dir, the path Node's require.resolve
+// gives (handles hoisting/workspaces). The common case is answered without starting node (findPulumiScript);
+// anything else is asked of node itself.
 func resolveScript(node, dir, script string) (string, error) {
+	if p, ok := findPulumiScript(dir, script); ok {
+		return p, nil
+	}
 	cmd := exec.Command(node, "-e", "process.stdout.write(require.resolve(process.argv[1]))", "@pulumi/pulumi/"+script)
 	cmd.Dir = dir
 	var stderr strings.Builder
@@ -229,6 +235,55 @@ func resolveScript(node, dir, script string) (string, error) {
 			script, dir, err, strings.TrimSpace(stderr.String()))
 	}
 	return strings.TrimSpace(string(out)), nil
+}
+
+// findPulumiScript resolves @pulumi/pulumi/<script> from dir the way Node does for a package without an
+// "exports" map whose <script> is a directory with an index.js (as @pulumi/pulumi ships cmd/run,
+// cmd/run-policy-pack and cmd/run-plugin): the nearest node_modules/@pulumi/pulumi above dir, symlinks resolved.
+// ok is false for any other layout, which is left to node (a package with "exports", a <script>.js file or a
+// package.json next to index.js, a package found only through NODE_PATH or a global folder).
+func findPulumiScript(dir, script string) (string, bool) {
+	// node starts from its working directory, which the kernel reports with symlinks resolved.
+	start, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", false
+	}
+	if start, err = filepath.Abs(start); err != nil {
+		return "", false
+	}
+	for d := start; ; d = filepath.Dir(d) {
+		// Node never looks in node_modules/node_modules.
+		if filepath.Base(d) != "node_modules" {
+			pkg := filepath.Join(d, "node_modules", "@pulumi", "pulumi")
+			if b, err := os.ReadFile(filepath.Join(pkg, "package.json")); err == nil {
+				var meta struct {
+					Exports json.RawMessage `json:"exports"`
+				}
+				if json.Unmarshal(b, &meta) != nil || len(meta.Exports) > 0 {
+					return "", false
+				}
+				base := filepath.Join(pkg, filepath.FromSlash(script))
+				if st, err := os.Stat(base); err != nil || !st.IsDir() {
+					return "", false
+				}
+				// Node would take any of these before <script>/index.js.
+				for _, first := range []string{base + ".js", base + ".json", base + ".node",
+					filepath.Join(base, "package.json")} {
+					if _, err := os.Stat(first); err == nil {
+						return "", false
+					}
+				}
+				index, err := filepath.EvalSymlinks(filepath.Join(base, "index.js"))
+				if err != nil {
+					return "", false
+				}
+				return index, true
+			}
+		}
+		if filepath.Dir(d) == d {
+			return "", false
+		}
+	}
 }
 
 // options are the Pulumi.yaml `runtime.options` the official host understands that matter here.
@@ -328,12 +383,21 @@ func (h *nodeHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumir
 		env = append(env, "PULUMI_NODEJS_TRANSPILE_ONLY="+strconv.FormatBool(*opts.transpileOnly))
 	}
 
-	cmd := exec.CommandContext(ctx, node, args...)
-	cmd.Dir = dir
-	cmd.Env = env
-	cmd.Stdout = os.Stdout
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
+	err = nil
+	handedOver := false
+	if wn := h.warm.take(dir, runScript, opts.nodeargs); wn != nil {
+		// args holds no node arguments here (take checked opts.nodeargs): it is cmd/run's script and its arguments.
+		handedOver, err = wn.run(ctx, args[1:], env)
+	}
+	if !handedOver && err == nil {
+		cmd := exec.CommandContext(ctx, node, args...)
+		cmd.Dir = dir
+		cmd.Env = env
+		cmd.Stdout = os.Stdout
+		cmd.Stderr = os.Stderr
+		err = cmd.Run()
+	}
+	if err != nil {
 		var exitErr *exec.ExitError
 		if errors.As(err, &exitErr) {
 			if exitErr.ExitCode() == exitCodeLoggedError {
@@ -395,6 +459,12 @@ func (h *nodeHost) RunPlugin(req *pulumirpc.RunPluginRequest,
 	}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("could not start node: %w", err)
+	}
+	if req.GetKind() == "analyzer" {
+		// The engine asks for the program only once the pack answers: start the program's node meanwhile.
+		if wd, err := os.Getwd(); err == nil {
+			go h.warm.prepare(wd)
+		}
 	}
 
 	var sendMu sync.Mutex
