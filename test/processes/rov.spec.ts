@@ -69,7 +69,13 @@ async function startRov(
     const shell = spawn(
         "/bin/bash",
         ["-c", forwardSignalsScript([process.execPath, LICODE.rov.script])],
-        { cwd: workingDir, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
+        // Its own process group, so a test can end bash and node together.
+        {
+            cwd: workingDir,
+            env: { ...process.env, ...env },
+            stdio: ["ignore", "pipe", "pipe"],
+            detached: true,
+        },
     );
     let output = "";
     shell.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -85,8 +91,15 @@ describe("ROV's container (run with bash against a real node)", function () {
     const roots: string[] = [];
     const shells: ChildProcess[] = [];
     afterEach(async () => {
+        // Killing bash alone would leave node holding this process's pipes open.
         for (const shell of shells.splice(0)) {
-            shell.kill("SIGKILL");
+            const exit = ended(shell);
+            try {
+                process.kill(-(shell.pid as number), "SIGKILL");
+            } catch {
+                // The group is gone already.
+            }
+            await exit;
         }
         for (const root of roots.splice(0)) {
             fs.rmSync(root, { recursive: true, force: true });
