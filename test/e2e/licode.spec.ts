@@ -225,6 +225,18 @@ describe("e2e: licode on a local control plane", function () {
         /^Job\/superservice-[a-z0-9]+$/,
     ];
 
+    /** Pulumi.prod.yaml turns metrics on, so the prod-like stack also runs ROV. */
+    const PROD_WORKLOADS = [
+        /^Deployment\/licode-nuve$/,
+        /^Deployment\/licode-erizo-controller$/,
+        /^Deployment\/licode-rov$/,
+        /^DaemonSet\/licode-erizo-agent-primary$/,
+        /^DaemonSet\/licode-erizo-agent-overflow$/,
+        /^StatefulSet\/licode-mongodb$/,
+        /^StatefulSet\/licode-rabbitmq$/,
+        /^Job\/superservice-[a-z0-9]+$/,
+    ];
+
     before(async function () {
         gitBefore = gitStatus();
         suite = createSuite();
@@ -1287,15 +1299,7 @@ describe("e2e: licode on a local control plane", function () {
         await ensureDestroyed(LOCAL);
         const result = must("pulumi up e2e-prod", await up(PROD, prodBase));
         assert.match(result.output, /Resources:\s+\+ \d+ created/);
-        await assertAllReady(PROD_NS, [
-            /^Deployment\/licode-nuve$/,
-            /^Deployment\/licode-erizo-controller$/,
-            /^DaemonSet\/licode-erizo-agent-primary$/,
-            /^DaemonSet\/licode-erizo-agent-overflow$/,
-            /^StatefulSet\/licode-mongodb$/,
-            /^StatefulSet\/licode-rabbitmq$/,
-            /^Job\/superservice-[a-z0-9]+$/,
-        ]);
+        await assertAllReady(PROD_NS, PROD_WORKLOADS);
         const ec = (await getJson<KObject>(suite, [
             "deployment",
             "licode-erizo-controller",
@@ -1447,15 +1451,7 @@ describe("e2e: licode on a local control plane", function () {
         }
         try {
             must("up after the stopped destroy", await up(PROD, prodBase));
-            await assertAllReady(PROD_NS, [
-                /^Deployment\/licode-nuve$/,
-                /^Deployment\/licode-erizo-controller$/,
-                /^DaemonSet\/licode-erizo-agent-primary$/,
-                /^DaemonSet\/licode-erizo-agent-overflow$/,
-                /^StatefulSet\/licode-mongodb$/,
-                /^StatefulSet\/licode-rabbitmq$/,
-                /^Job\/superservice-[a-z0-9]+$/,
-            ]);
+            await assertAllReady(PROD_NS, PROD_WORKLOADS);
             const pv = (await getJson<KObject>(suite, [
                 "pv",
                 `licode-mongodb-data-${PROD_NS}`,
