@@ -64,6 +64,15 @@ const PROD_NS = "licode-e2e-prod";
 /** The NFS server of the prod-like stack: nothing mounts under kwok, the PV only has to bind. */
 const NFS_SERVER = "10.200.0.250";
 
+/** The program's stack outputs the cases read (index.ts exports them). */
+interface StackOutputs {
+    readonly superserviceId: string;
+    /** Present in clear text only with --show-secrets. */
+    readonly superserviceKey?: string;
+    readonly nuveEndpoint: unknown;
+    readonly [name: string]: unknown;
+}
+
 const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 const gitStatus = () =>
     spawnSync("git", ["status", "--porcelain", "--untracked-files=all"], {
@@ -143,6 +152,15 @@ describe("e2e: licode on a local control plane", function () {
             return;
         }
         must(`pulumi up ${stack}`, await up(stack, config));
+    }
+
+    /** `pulumi stack output --json` of `stack`, secrets in clear text when `showSecrets`. */
+    async function stackOutputs(stack: string, showSecrets = false): Promise<StackOutputs> {
+        const args = ["stack", "output", "--json", "--stack", stack];
+        if (showSecrets) {
+            args.push("--show-secrets");
+        }
+        return JSON.parse(must("stack output", await pulumi(suite, args)).stdout) as StackOutputs;
     }
 
     /** Destroys `stack` (unprotecting first) unless it holds nothing. */
@@ -321,12 +339,7 @@ describe("e2e: licode on a local control plane", function () {
         ])) as KObject;
         assert.strictEqual(pvc.status.phase, "Bound");
         assert.strictEqual(pvc.spec.volumeName, `licode-mongodb-data-${LOCAL_NS}`);
-        const outputs = JSON.parse(
-            must(
-                "stack output",
-                await pulumi(suite, ["stack", "output", "--json", "--stack", LOCAL]),
-            ).stdout,
-        );
+        const outputs = await stackOutputs(LOCAL);
         assert.deepStrictEqual(outputs.nuveEndpoint, { mode: "nodePort", nodePort: 30300 });
         assert.match(outputs.superserviceId, /^[0-9a-f]{24}$/);
         await assertNoOrphans(LOCAL, LOCAL_NS);
@@ -528,12 +541,7 @@ describe("e2e: licode on a local control plane", function () {
             LOCAL_NS,
         ])) as KObject;
         assert.strictEqual(svc.spec.type, "ClusterIP");
-        const outputs = JSON.parse(
-            must(
-                "stack output",
-                await pulumi(suite, ["stack", "output", "--json", "--stack", LOCAL]),
-            ).stdout,
-        );
+        const outputs = await stackOutputs(LOCAL);
         assert.deepStrictEqual(outputs.nuveEndpoint, {
             mode: "ingress",
             url: "http://nuve.local.test/",
@@ -708,12 +716,7 @@ describe("e2e: licode on a local control plane", function () {
                 .map((s) => `${s.metadata.name} ${s.metadata.uid} ${JSON.stringify(s.data)}`)
                 .sort();
         const credentialsBefore = await secrets();
-        const outputsBefore = JSON.parse(
-            must(
-                "stack output",
-                await pulumi(suite, ["stack", "output", "--json", "--stack", LOCAL]),
-            ).stdout,
-        );
+        const outputsBefore = await stackOutputs(LOCAL);
         const statefulPodsBefore = await podsByTier(suite, LOCAL_NS);
 
         // A change that replaces the config Secret, rolls three workloads and updates the Service
@@ -775,12 +778,7 @@ describe("e2e: licode on a local control plane", function () {
             credentialsBefore,
             "the generated credentials changed",
         );
-        const outputsAfter = JSON.parse(
-            must(
-                "stack output",
-                await pulumi(suite, ["stack", "output", "--json", "--stack", LOCAL]),
-            ).stdout,
-        );
+        const outputsAfter = await stackOutputs(LOCAL);
         assert.strictEqual(
             outputsAfter.superserviceId,
             outputsBefore.superserviceId,
@@ -886,10 +884,7 @@ describe("e2e: licode on a local control plane", function () {
             env.find((e) => e.name === "MONGO_INITDB_ROOT_PASSWORD")?.valueFrom?.secretKeyRef,
             { name: "mongodb-root", key: "pass" },
         );
-        const outputs = JSON.parse(
-            must("stack output", await pulumi(suite, ["stack", "output", "--json", "--stack", BYO]))
-                .stdout,
-        );
+        const outputs = await stackOutputs(BYO);
         assert.strictEqual(outputs.superserviceId, "0123456789abcdef01234567");
 
         // A Secret without a key the stack needs: preview fails, naming it.
@@ -968,19 +963,7 @@ describe("e2e: licode on a local control plane", function () {
         } finally {
             useProgram(undefined);
         }
-        const outputsBefore = JSON.parse(
-            must(
-                "stack output",
-                await pulumi(suite, [
-                    "stack",
-                    "output",
-                    "--json",
-                    "--show-secrets",
-                    "--stack",
-                    MIGRATE,
-                ]),
-            ).stdout,
-        );
+        const outputsBefore = await stackOutputs(MIGRATE, true);
         const podsBefore = await podsByTier(suite, ns);
         const secretsBefore = await getJson(suite, ["secrets", "-n", ns]);
         const before = await exportCheckpoint(suite, MIGRATE, false);
@@ -1009,19 +992,7 @@ describe("e2e: licode on a local control plane", function () {
         } finally {
             useProgram(undefined);
         }
-        const outputsAfter = JSON.parse(
-            must(
-                "stack output",
-                await pulumi(suite, [
-                    "stack",
-                    "output",
-                    "--json",
-                    "--show-secrets",
-                    "--stack",
-                    MIGRATE,
-                ]),
-            ).stdout,
-        );
+        const outputsAfter = await stackOutputs(MIGRATE, true);
         assert.strictEqual(outputsAfter.superserviceId, outputsBefore.superserviceId);
         assert.strictEqual(outputsAfter.superserviceKey, outputsBefore.superserviceKey);
         assert.deepStrictEqual(await podsByTier(suite, ns), podsBefore, "no pod rolled");
@@ -1037,19 +1008,7 @@ describe("e2e: licode on a local control plane", function () {
 
         // On to this tree: whatever else changed since, no generated value does.
         must("pulumi up (this release)", await up(MIGRATE, config));
-        const outputsNow = JSON.parse(
-            must(
-                "stack output",
-                await pulumi(suite, [
-                    "stack",
-                    "output",
-                    "--json",
-                    "--show-secrets",
-                    "--stack",
-                    MIGRATE,
-                ]),
-            ).stdout,
-        );
+        const outputsNow = await stackOutputs(MIGRATE, true);
         assert.strictEqual(outputsNow.superserviceId, outputsBefore.superserviceId);
         assert.strictEqual(outputsNow.superserviceKey, outputsBefore.superserviceKey);
         const credentials = (list: { items: KObject[] }) =>
@@ -1378,12 +1337,7 @@ describe("e2e: licode on a local control plane", function () {
             "-n",
             PROD_NS,
         ])) as KObject;
-        const outputs = JSON.parse(
-            must(
-                "stack output",
-                await pulumi(suite, ["stack", "output", "--json", "--stack", PROD]),
-            ).stdout,
-        );
+        const outputs = await stackOutputs(PROD);
         return {
             pv: pv.metadata.uid,
             pvc: pvc.metadata.uid,
@@ -1466,12 +1420,7 @@ describe("e2e: licode on a local control plane", function () {
             assert.strictEqual(pvc.metadata.uid, protectedData.pvc, "the PVC was replaced");
             // MongoDB applies its root password only when it first initialises the data directory, and
             // the kept data holds the superservice: both must survive, or Nuve cannot log in to its data.
-            const outputs = JSON.parse(
-                must(
-                    "stack output",
-                    await pulumi(suite, ["stack", "output", "--json", "--stack", PROD]),
-                ).stdout,
-            );
+            const outputs = await stackOutputs(PROD);
             assert.strictEqual(
                 await mongoPassword(PROD_NS),
                 protectedData.mongoPassword,
