@@ -67,47 +67,10 @@ case ",${GONOSUMDB:-}," in
   *) export GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/pulumi" ;;
 esac
 
-# ---- One build at a time per cache. ----
-exec 9>"$CACHE/.lock"
-if ! flock -n 9; then
-  log "another toolchain build holds $CACHE/.lock; waiting..."
-  flock -w "${LICODE_TOOLCHAIN_LOCK_TIMEOUT:-7200}" 9 || die "timed out waiting for $CACHE/.lock"
-fi
-
-TMP_DIRS=()
-cleanup() {
-  local d
-  for d in "${TMP_DIRS[@]+"${TMP_DIRS[@]}"}"; do
-    # Go's module cache (if a build used one inside the temp dir) is read-only.
-    [ -d "$d" ] && { chmod -R u+w "$d" 2>/dev/null || true; rm -rf "$d"; }
-  done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Leftovers of builds that were killed hard (we hold the lock, so nobody else is using them).
-for d in "$CACHE"/.tmp-*; do
-  [ -e "$d" ] || continue
-  chmod -R u+w "$d" 2>/dev/null || true
-  rm -rf "$d"
-done
-
-# new_tmp NAME: sets NEW_TMP to a fresh scratch dir on the cache's filesystem (so the final rename is atomic).
-NEW_TMP=""
-new_tmp() {
-  NEW_TMP="$(mktemp -d "$CACHE/.tmp-$1.XXXXXX")"
-  TMP_DIRS+=("$NEW_TMP")
-}
-
-# publish TMP_OUT FINAL: atomically move a finished build into place.
-publish() {
-  local src="$1" dst="$2"
-  if [ -e "$dst" ]; then
-    chmod -R u+w "$dst" 2>/dev/null || true
-    rm -rf "$dst"
-  fi
-  mv -T "$src" "$dst"
-}
+# ---- One build at a time per cache (tools/lib/cache-build.sh: lock, scratch dirs, publish, mod_dir). ----
+# shellcheck source-path=SCRIPTDIR source=lib/cache-build.sh
+. "$SCRIPT_DIR/lib/cache-build.sh"
+cache_lock "${LICODE_TOOLCHAIN_LOCK_TIMEOUT:-7200}"
 
 # component_ok DIR FILE...: the cached component exists and holds every executable.
 component_ok() {
@@ -116,20 +79,6 @@ component_ok() {
   [ "$FORCE" = 0 ] || return 1
   [ -d "$dir" ] || return 1
   for f in "$@"; do [ -x "$dir/$f" ] || return 1; done
-}
-
-# mod_dir MODULE@VERSION: download a module through the proxy and print its directory in the module cache.
-mod_dir() {
-  local json dir
-  json="$(go mod download -json "$1" 2>&1)" || die "go mod download $1 failed:
-$json"
-  if printf '%s' "$json" | grep -q '"Error"'; then
-    die "go mod download $1 failed:
-$json"
-  fi
-  dir="$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' | head -n1)"
-  [ -n "$dir" ] && [ -d "$dir" ] || die "could not locate $1 in the module cache"
-  printf '%s\n' "$dir"
 }
 
 go_build() { # go_build DIR ARGS...: run `go build` in DIR with clear failure output

@@ -98,55 +98,11 @@ if all_ok; then
   exit 0
 fi
 
-# ---- One build at a time per cache. ----
-exec 9>"$CACHE/.lock"
-if ! flock -n 9; then
-  log "another build holds $CACHE/.lock; waiting..."
-  flock -w "${LICODE_MANIFEST_LINT_LOCK_TIMEOUT:-3600}" 9 || die "timed out waiting for $CACHE/.lock"
-fi
+# ---- One build at a time per cache (tools/lib/cache-build.sh: lock, scratch dirs, publish, mod_dir). ----
+# shellcheck source-path=SCRIPTDIR source=../lib/cache-build.sh
+. "$ROOT/tools/lib/cache-build.sh"
+cache_lock "${LICODE_MANIFEST_LINT_LOCK_TIMEOUT:-3600}"
 
-TMP_DIRS=()
-cleanup() {
-  local d
-  for d in "${TMP_DIRS[@]+"${TMP_DIRS[@]}"}"; do
-    [ -d "$d" ] && { chmod -R u+w "$d" 2>/dev/null || true; rm -rf "$d"; }
-  done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Leftovers of builds that were killed hard (we hold the lock, so nobody else is using them).
-for d in "$CACHE"/.tmp-*; do
-  [ -e "$d" ] || continue
-  chmod -R u+w "$d" 2>/dev/null || true
-  rm -rf "$d"
-done
-
-NEW_TMP=""
-new_tmp() { # new_tmp NAME: a fresh scratch dir on the cache's filesystem (so the final rename is atomic)
-  NEW_TMP="$(mktemp -d "$CACHE/.tmp-$1.XXXXXX")"
-  TMP_DIRS+=("$NEW_TMP")
-}
-publish() { # publish TMP_OUT FINAL: atomically move a finished build into place
-  local src="$1" dst="$2"
-  if [ -e "$dst" ]; then
-    chmod -R u+w "$dst" 2>/dev/null || true
-    rm -rf "$dst"
-  fi
-  mv -T "$src" "$dst"
-}
-mod_dir() { # mod_dir MODULE@VERSION: download a module through the proxy, print its directory in the module cache
-  local json dir
-  json="$(go mod download -json "$1" 2>&1)" || die "go mod download $1 failed:
-$json"
-  if printf '%s' "$json" | grep -q '"Error"'; then
-    die "go mod download $1 failed:
-$json"
-  fi
-  dir="$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' | head -n1)"
-  [ -n "$dir" ] && [ -d "$dir" ] || die "could not locate $1 in the module cache"
-  printf '%s\n' "$dir"
-}
 go_install() { # go_install OUTDIR PKG@VERSION LDFLAGS
   local out="$1" pkg="$2" ldflags="$3" t0
   t0=$(date +%s)
