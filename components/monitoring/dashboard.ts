@@ -287,6 +287,16 @@ export function licodeDashboard(options: LicodeDashboardOptions): GrafanaDashboa
             legendFormat: label,
         }));
     const perStatsPeriod = "counted over the last ROV stats period (20 s by default), then reset";
+    /** A half-width stacked bar chart of one bucket family; `what` says what its buckets count. */
+    const bucketPanel = (title: string, what: string, family: BucketFamily): PanelSpec => ({
+        type: "timeseries",
+        title,
+        description: `${what}, ${perStatsPeriod} (${family}_*).`,
+        w: 12,
+        h: 8,
+        queries: buckets(family),
+        style: { stacked: true, bars: true },
+    });
 
     const panels: PanelSpec[] = [
         {
@@ -421,60 +431,32 @@ export function licodeDashboard(options: LicodeDashboardOptions): GrafanaDashboa
             queries: [{ expr: rov("total_connections_failed"), legendFormat: "failed" }],
             style: { bars: true },
         },
-        {
-            type: "timeseries",
-            title: "Task durations",
-            description: `ErizoJS worker tasks by how long they ran, ${perStatsPeriod} (task_duration_*).`,
-            w: 12,
-            h: 8,
-            queries: buckets("task_duration"),
-            style: { stacked: true, bars: true },
-        },
-        {
-            type: "timeseries",
-            title: "Task delays",
-            description: `ErizoJS worker tasks by how long they waited to start, ${perStatsPeriod} (task_delay_*).`,
-            w: 12,
-            h: 8,
-            queries: buckets("task_delay"),
-            style: { stacked: true, bars: true },
-        },
-        {
-            type: "timeseries",
-            title: "Connection promise durations",
-            description: `Connection promises by how long they lasted, ${perStatsPeriod} (connection_promise_duration_*).`,
-            w: 12,
-            h: 8,
-            queries: buckets("connection_promise_duration"),
-            style: { stacked: true, bars: true },
-        },
-        {
-            type: "timeseries",
-            title: "Connection promise delays",
-            description: `Connection promises by how late their notification was, ${perStatsPeriod} (connection_promise_delay_*).`,
-            w: 12,
-            h: 8,
-            queries: buckets("connection_promise_delay"),
-            style: { stacked: true, bars: true },
-        },
-        {
-            type: "timeseries",
-            title: "Stream promise durations",
-            description: `Stream promises by how long they lasted, ${perStatsPeriod} (stream_promise_duration_*).`,
-            w: 12,
-            h: 8,
-            queries: buckets("stream_promise_duration"),
-            style: { stacked: true, bars: true },
-        },
-        {
-            type: "timeseries",
-            title: "Stream promise delays",
-            description: `Stream promises by how late their notification was, ${perStatsPeriod} (stream_promise_delay_*).`,
-            w: 12,
-            h: 8,
-            queries: buckets("stream_promise_delay"),
-            style: { stacked: true, bars: true },
-        },
+        bucketPanel("Task durations", "ErizoJS worker tasks by how long they ran", "task_duration"),
+        bucketPanel(
+            "Task delays",
+            "ErizoJS worker tasks by how long they waited to start",
+            "task_delay",
+        ),
+        bucketPanel(
+            "Connection promise durations",
+            "Connection promises by how long they lasted",
+            "connection_promise_duration",
+        ),
+        bucketPanel(
+            "Connection promise delays",
+            "Connection promises by how late their notification was",
+            "connection_promise_delay",
+        ),
+        bucketPanel(
+            "Stream promise durations",
+            "Stream promises by how long they lasted",
+            "stream_promise_duration",
+        ),
+        bucketPanel(
+            "Stream promise delays",
+            "Stream promises by how late their notification was",
+            "stream_promise_delay",
+        ),
         {
             type: "timeseries",
             title: "Connection quality",
