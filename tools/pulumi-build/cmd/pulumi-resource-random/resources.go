@@ -49,6 +49,17 @@ func failuresError(failures []*pulumirpc.CheckFailure) error {
 	return errors.New(strings.Join(msgs, "; "))
 }
 
+// creatable says why checked inputs cannot be created from: Check's failures, or a value not yet known.
+func creatable(known bool, failures []*pulumirpc.CheckFailure) error {
+	if len(failures) > 0 {
+		return failuresError(failures)
+	}
+	if !known {
+		return errors.New("inputs are not fully known")
+	}
+	return nil
+}
+
 // withOutputs returns a copy of inputs plus the given outputs.
 func withOutputs(inputs resource.PropertyMap, outs map[string]resource.PropertyValue) resource.PropertyMap {
 	m := inputs.Copy()
@@ -160,11 +171,8 @@ func (k stringKind) check(news resource.PropertyMap) (resource.PropertyMap, []*p
 
 func (k stringKind) create(inputs resource.PropertyMap) (string, resource.PropertyMap, error) {
 	checked, p, ok, failures := k.checkParams(inputs)
-	if len(failures) > 0 {
-		return "", nil, failuresError(failures)
-	}
-	if !ok {
-		return "", nil, errors.New("inputs are not fully known")
+	if err := creatable(ok, failures); err != nil {
+		return "", nil, err
 	}
 	result, err := generateString(p)
 	if err != nil {
@@ -237,11 +245,8 @@ func (k idKind) check(news resource.PropertyMap) (resource.PropertyMap, []*pulum
 
 func (k idKind) create(inputs resource.PropertyMap) (string, resource.PropertyMap, error) {
 	checked, n, prefix, ok, failures := k.checkParams(inputs)
-	if len(failures) > 0 {
-		return "", nil, failuresError(failures)
-	}
-	if !ok {
-		return "", nil, errors.New("inputs are not fully known")
+	if err := creatable(ok, failures); err != nil {
+		return "", nil, err
 	}
 	b, err := randomBytes(n)
 	if err != nil {
@@ -308,11 +313,8 @@ func (k bytesKind) check(news resource.PropertyMap) (resource.PropertyMap, []*pu
 
 func (k bytesKind) create(inputs resource.PropertyMap) (string, resource.PropertyMap, error) {
 	checked, n, ok, failures := k.checkParams(inputs)
-	if len(failures) > 0 {
-		return "", nil, failuresError(failures)
-	}
-	if !ok {
-		return "", nil, errors.New("inputs are not fully known")
+	if err := creatable(ok, failures); err != nil {
+		return "", nil, err
 	}
 	b, err := randomBytes(n)
 	if err != nil {
