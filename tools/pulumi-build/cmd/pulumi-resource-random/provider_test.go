@@ -430,6 +430,22 @@ func TestCreateBytes(t *testing.T) {
 	}
 }
 
+// Each kind's create refuses what its Check refuses and what is not yet known, whoever calls it.
+func TestKindCreateRefusesBadAndUnknownInputs(t *testing.T) {
+	sizeKey := map[string]string{tokenPassword: "length", tokenString: "length", tokenID: "byteLength", tokenBytes: "length"}
+	for token, key := range sizeKey {
+		k := kinds[token]
+		if _, _, err := k.create(props(map[string]any{key: 0})); err == nil ||
+			!strings.Contains(err.Error(), "must be at least 1, got: 0") {
+			t.Errorf("%s: %s 0 must be refused with Check's reason, got %v", token, key, err)
+		}
+		unknown := resource.PropertyMap{resource.PropertyKey(key): resource.MakeComputed(resource.NewStringProperty(""))}
+		if _, _, err := k.create(unknown); err == nil || !strings.Contains(err.Error(), "not fully known") {
+			t.Errorf("%s: an unknown %s must be refused, got %v", token, key, err)
+		}
+	}
+}
+
 func TestCreatePreview(t *testing.T) {
 	p := newProvider(testVersion)
 	checked, _ := check(t, tokenPassword, props(map[string]any{"length": 8}))
