@@ -5,7 +5,6 @@ import {
     PATCH_KINDS,
     UNKNOWN,
     WORKLOAD_KINDS,
-    assertExplained,
     assertViolations,
     container,
     goodDeployment,
@@ -13,6 +12,7 @@ import {
     podSpec,
     runResourcePolicy,
     workload,
+    explainedViolations,
 } from "./util";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
@@ -31,11 +31,8 @@ function deployment(...containers: Record<string, unknown>[]): Fixture {
     return workload(DEPLOYMENT, podSpec(containers));
 }
 
-async function violations(f: Fixture, config: Record<string, unknown> = {}): Promise<string[]> {
-    const run = await runResourcePolicy(policy, f, config);
-    assertExplained(run.violations);
-    return run.violations;
-}
+const violations = (f: Fixture, config: Record<string, unknown> = {}): Promise<string[]> =>
+    explainedViolations(policy, f, config);
 
 describe("resource-requests-and-limits", () => {
     describe("every pod-bearing kind", () => {

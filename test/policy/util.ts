@@ -146,6 +146,17 @@ export async function runResourcePolicy(
     return { violations };
 }
 
+/** The messages `policy` reports on `fixture` with `config`, each checked to say Why and Fix. */
+export async function explainedViolations(
+    policy: ResourceValidationPolicy,
+    fixture: Fixture,
+    config: Record<string, unknown> = {},
+): Promise<string[]> {
+    const run = await runResourcePolicy(policy, fixture, config);
+    assertExplained(run.violations);
+    return run.violations;
+}
+
 /** A violation reported by a stack policy. */
 export interface StackViolation {
     readonly message: string;
