@@ -36,6 +36,12 @@ export interface Broker {
     readonly dir: string;
     /** Runs rabbitmqctl against this node; resolves with stdout; rejects with stderr on failure. */
     rabbitmqctl(...args: string[]): Promise<string>;
+    /**
+     * Runs a CLI command (argv[0] one of the broker's scripts, e.g. rabbitmq-diagnostics) without
+     * `-n`, as a probe runs it in the container: the target is RABBITMQ_NODENAME, this node unless
+     * `nodeName` names another. Resolves with stdout; rejects with stderr on failure.
+     */
+    cli(argv: readonly string[], nodeName?: string): Promise<string>;
     /** Stops the node and removes its directory. */
     stop(): Promise<void>;
 }
@@ -258,7 +264,7 @@ function run(
             (error, stdout, stderr) => {
                 if (error) {
                     const detail = stderr.trim() || stdout.trim() || error.message;
-                    reject(new Error(`rabbitmqctl ${args.join(" ")} failed: ${detail}`));
+                    reject(new Error(`${path.basename(file)} ${args.join(" ")} failed: ${detail}`));
                 } else {
                     resolve(stdout);
                 }
@@ -361,6 +367,14 @@ async function launch(
         RABBITMQ_PID_FILE: path.join(dir, "rabbit.pid"),
     };
     const ctlRun = (...args: string[]) => run(ctl, ["-n", node, ...args], env, dir, CTL_TIMEOUT_MS);
+    const cli = (argv: readonly string[], nodeName = node): Promise<string> => {
+        const script = findScript(argv[0]);
+        if (script === undefined) {
+            return Promise.reject(new Error(`${argv[0]} is not one of the broker's scripts`));
+        }
+        const target = { ...env, RABBITMQ_NODENAME: nodeName };
+        return run(script, argv.slice(1), target, dir, CTL_TIMEOUT_MS);
+    };
 
     await ensureEpmd(env);
 
@@ -472,6 +486,7 @@ async function launch(
         managementPort,
         dir,
         rabbitmqctl: ctlRun,
+        cli,
         stop,
     };
 }

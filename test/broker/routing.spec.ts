@@ -12,6 +12,7 @@ import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
 import {
     DRAIN_PERMISSIONS,
+    rabbitmqProbes,
     renderBrokerConfig,
     renderDefinitions,
 } from "../../components/rabbitmq";
@@ -206,6 +207,16 @@ describe("the broker as the program configures it (real RabbitMQ)", function () 
         );
         const { body } = await api(broker, "GET", "/api/nodes", DRAIN);
         assert.strictEqual(body[0].mem_limit, Math.floor(0.4 * TOTAL_MEMORY));
+    });
+
+    it("answers the liveness probe's command, which fails for a node that is not running", async () => {
+        const command = (rabbitmqProbes().livenessProbe as { exec: { command: string[] } }).exec
+            .command;
+        await broker.cli(command);
+        await assert.rejects(
+            broker.cli(command, `licode-absent-${process.pid}@localhost`),
+            /rabbitmq-diagnostics -q ping failed/,
+        );
     });
 
     it("lets Licode's user speak AMQP but not use the management API", async () => {
