@@ -8,16 +8,21 @@
 #   pulumi-language-nodejs       our own host (tools/pulumi-build/cmd/pulumi-language-nodejs), see tools/README.md
 #   pulumi-resource-kubernetes   github.com/pulumi/pulumi-kubernetes/provider/v4 @ $KUBERNETES_PROVIDER_MODULE_VERSION
 #   pulumi-resource-random       our own provider (tools/pulumi-build/cmd/pulumi-resource-random), reports $RANDOM_VERSION
-# and installs the providers into the PULUMI_HOME plugin cache (${PULUMI_HOME:-$HOME/.pulumi}/plugins).
+# and installs the providers into a plugin home of the project's: $PULUMI_HOME, by default
+# $LICODE_CACHE/pulumi-home, never Pulumi's shared ~/.pulumi. Our random provider implements only part of the official
+# plugin whose version it reports, so in a home other projects use it would stand in for the official one. A home is
+# the project's when it is that default, holds .licode-k8s-plugin-home (written into each home installed into), or is
+# empty or missing (and not ~/.pulumi); any other stops the script. A random plugin that the toolchain did not build
+# (its Go build info names another main package) is never replaced.
 # Versions come from tools/versions.env. A second run only checks the cache (seconds).
 #
 # Options:
-#   --no-plugin-install   do not touch the PULUMI_HOME plugin cache
+#   --no-plugin-install   do not touch any plugin home
 #   --force               rebuild every component (ignore the cache)
 #   -h, --help            this text
 # Environment:
 #   LICODE_CACHE          cache root (default $HOME/.cache/licode-k8s); the toolchain lives in $LICODE_CACHE/toolchain
-#   PULUMI_HOME           plugin cache to install the providers into (default $HOME/.pulumi)
+#   PULUMI_HOME           plugin home to install the providers into (default $LICODE_CACHE/pulumi-home)
 #   LICODE_TOOLCHAIN_LOCK_TIMEOUT  seconds to wait for another build's lock (default 7200)
 # All progress goes to stderr; stdout carries only the bin dir.
 set -euo pipefail
@@ -288,22 +293,60 @@ fi
 ln -sfn "$(basename "$BIN_DIR")" "$CACHE/bin.tmp.$$" && mv -T "$CACHE/bin.tmp.$$" "$CACHE/bin"
 
 # ---------------------------------------------------------------------------------------------------------------
-# 5. Plugin cache: exact-version entries so the engine finds the providers without $PATH or downloads.
+# 5. Plugin home: exact-version entries so the engine finds the providers without $PATH or downloads; only in a home
+#    of the project's, and never over a random plugin this toolchain did not build (see the header).
 # ---------------------------------------------------------------------------------------------------------------
+PROJECT_PLUGIN_HOME="$CACHE_ROOT/pulumi-home"
+PLUGIN_HOME="${PULUMI_HOME:-$PROJECT_PLUGIN_HOME}"
+HOME_MARK=".licode-k8s-plugin-home"
+# The main package of our random provider, as its Go build info names it (`go version -m`).
+OUR_RANDOM_PACKAGE="$(awk '$1 == "module" { print $2; exit }' "$SCRIPT_DIR/pulumi-build/go.mod")/cmd/pulumi-resource-random"
+
+# plugin_home_is_ours HOME: the project's default home, a home marked as the project's, or an empty or missing one
+# that is not Pulumi's shared default (~/.pulumi).
+plugin_home_is_ours() {
+  local home="$1" real
+  real="$(realpath -m "$home")"
+  [ "$real" = "$(realpath -m "$PROJECT_PLUGIN_HOME")" ] && return 0
+  [ -f "$home/$HOME_MARK" ] && return 0
+  [ "$real" = "$(realpath -m "$HOME/.pulumi")" ] && return 1
+  [ ! -e "$home" ] && return 0
+  [ -d "$home" ] && [ -z "$(ls -A "$home")" ]
+}
+
 install_plugin() { # install_plugin NAME VERSION BINARY
-  local name="$1" ver="$2" bin="$3" home dest
-  home="${PULUMI_HOME:-$HOME/.pulumi}"
-  dest="$home/plugins/resource-$name-v$ver/pulumi-resource-$name"
-  if [ -x "$dest" ] && [ ! -e "$home/plugins/resource-$name-v$ver.partial" ] && cmp -s "$dest" "$bin"; then
-    log "plugin resource $name v$ver: already installed in $home"
+  local name="$1" ver="$2" bin="$3" dest
+  dest="$PLUGIN_HOME/plugins/resource-$name-v$ver/pulumi-resource-$name"
+  if [ -x "$dest" ] && [ ! -e "$PLUGIN_HOME/plugins/resource-$name-v$ver.partial" ] && cmp -s "$dest" "$bin"; then
+    log "plugin resource $name v$ver: already installed in $PLUGIN_HOME"
     return 0
   fi
-  log "installing plugin resource $name v$ver into $home"
-  PULUMI_HOME="$home" PULUMI_SKIP_UPDATE_CHECK=true "$BIN_DIR/pulumi" plugin install resource "$name" "$ver" \
+  log "installing plugin resource $name v$ver into $PLUGIN_HOME"
+  PULUMI_HOME="$PLUGIN_HOME" PULUMI_SKIP_UPDATE_CHECK=true "$BIN_DIR/pulumi" plugin install resource "$name" "$ver" \
     --file "$bin" --reinstall --non-interactive >&2 \
     || die "pulumi plugin install resource $name $ver --file $bin failed"
 }
+
 if [ "$INSTALL_PLUGINS" = 1 ]; then
+  plugin_home_is_ours "$PLUGIN_HOME" || die "PULUMI_HOME=$PLUGIN_HOME is not this project's plugin home, so nothing \
+was installed: our pulumi-resource-random reports the official plugin's version $RANDOM_VERSION but implements only \
+part of it, and would stand in for it for every project using that home. To proceed: unset PULUMI_HOME (the \
+project's home is $PROJECT_PLUGIN_HOME, which npm run setup and tools/pulumi-env.sh use), point it at an empty \
+directory, or pass --no-plugin-install."
+  random_dest="$PLUGIN_HOME/plugins/resource-random-v$RANDOM_VERSION/pulumi-resource-random"
+  if [ -e "$random_dest" ]; then
+    # Read without running it: the main package its Go build info names (none for a script or a non-Go binary).
+    random_pkg="$(go version -m "$random_dest" 2>/dev/null | awk '$1 == "path" { print $2; exit }' || true)"
+    [ "$random_pkg" = "$OUR_RANDOM_PACKAGE" ] || die "$random_dest was not built by this toolchain (its Go build \
+info names ${random_pkg:-no Go main package}; the official plugin's names github.com/pulumi/pulumi-random/provider/v4/\
+cmd/pulumi-resource-random), so it is left as it is. To install this project's build there, remove that plugin \
+first (PULUMI_HOME=$PLUGIN_HOME pulumi plugin rm resource random $RANDOM_VERSION --yes), or use another plugin home \
+(unset PULUMI_HOME: $PROJECT_PLUGIN_HOME), or pass --no-plugin-install."
+  fi
+  mkdir -p "$PLUGIN_HOME"
+  [ -f "$PLUGIN_HOME/$HOME_MARK" ] || printf '%s\n' \
+    "A plugin home of licode-k8s: tools/build-toolchain.sh installs its own pulumi-resource-random here." \
+    >"$PLUGIN_HOME/$HOME_MARK"
   install_plugin kubernetes "$KUBERNETES_VERSION" "$K8S_DIR/pulumi-resource-kubernetes"
   install_plugin random "$RANDOM_VERSION" "$RANDOM_DIR/pulumi-resource-random"
 fi

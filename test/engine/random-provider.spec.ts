@@ -1,10 +1,12 @@
 // Our own random provider (tools/pulumi-build/cmd/pulumi-resource-random, installed by `npm run setup` as resource
 // plugin random v$RANDOM_VERSION) under the real CLI, with @pulumi/random: the fixture
 // test/engine/fixtures/random-provider (a RandomPassword and a RandomId with one keeper each) goes through up, a
-// no-op up, a keeper change, refresh and `pulumi import`, in a temporary copy with a temporary backend.
+// no-op up, a keeper change, refresh and `pulumi import`, in a temporary copy with a temporary backend. Then
+// tools/build-toolchain.sh's plugin install: only into a plugin home of the project's, never over a random plugin
+// it did not build (tools/README.md), run against a fake user home whose ~/.pulumi holds a foreign plugin.
 
 import * as assert from "assert";
-import { execFile } from "child_process";
+import { execFile, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -195,6 +197,12 @@ describe("engine: our random provider with @pulumi/random", function () {
         assert.match(String(id.outputs.hex), /^fx-[0-9a-f]{16}$/);
         assert.strictEqual(id.outputs.b64Url, `fx-${id.id}`);
         assert.strictEqual(reveal(id.outputs.hex).secret, false);
+
+        // The official plugin's shape, through the engine (cmd/pulumi-resource-random/official.go).
+        assert.strictEqual(password.outputs.id, "none");
+        assert.strictEqual(password.outputs.__meta, '{"schema_version":"3"}');
+        assert.strictEqual(id.outputs.id, id.id);
+        assert.strictEqual(id.outputs.__meta, undefined, "random_id is at schema version 0");
     });
 
     it("a second up changes nothing", async () => {
@@ -261,5 +269,139 @@ describe("engine: our random provider with @pulumi/random", function () {
         await ok("config", "set", "importedLength", String(value.length));
         await ok("up", "--yes", "--expect-no-changes");
         assert.strictEqual((await revealed("imported")).result, value);
+    });
+});
+
+/** A value of tools/versions.env. */
+function versionOf(key: string): string {
+    const line = fs
+        .readFileSync(path.join(ROOT, "tools", "versions.env"), "utf8")
+        .split("\n")
+        .find((l) => l.startsWith(`${key}=`));
+    assert.ok(line, `${key} in tools/versions.env`);
+    return line.slice(key.length + 1).trim();
+}
+
+describe("engine: build-toolchain.sh installs our random plugin only into a plugin home of the project's", function () {
+    const version = versionOf("RANDOM_VERSION");
+    const plugin = (home: string) =>
+        path.join(home, "plugins", `resource-random-v${version}`, "pulumi-resource-random");
+    /** Stands in for the official plugin: any binary the toolchain did not build. */
+    const FOREIGN = "#!/bin/sh\n# a random plugin this toolchain did not build\nexit 3\n";
+    let dir: ReturnType<typeof tempDir> | undefined;
+    let base: NodeJS.ProcessEnv = {};
+    let projectHome = "";
+
+    after("removes the temporary homes", () => dir?.remove());
+    keepsWorkingTreeUnchanged();
+
+    before(function () {
+        dir = tempDir("plugin-home");
+        const env = pulumiEnv();
+        projectHome = env.PULUMI_HOME ?? "";
+        assert.ok(projectHome, "tools/pulumi-env.sh sets PULUMI_HOME");
+        // The real caches stay in use under a fake HOME (the toolchain is already built: nothing compiles).
+        const goEnv = spawnSync("go", ["env", "GOCACHE", "GOMODCACHE", "GOPATH"], {
+            encoding: "utf8",
+        });
+        assert.strictEqual(goEnv.status, 0, goEnv.stderr);
+        const [gocache, gomodcache, gopath] = goEnv.stdout.trim().split("\n");
+        base = {
+            ...env,
+            LICODE_CACHE: path.dirname(projectHome),
+            GOCACHE: gocache,
+            GOMODCACHE: gomodcache,
+            GOPATH: gopath,
+        };
+        delete base.PULUMI_HOME;
+    });
+
+    /** A fake user home whose ~/.pulumi holds a foreign random plugin (and one other file). */
+    function fakeUserHome(name: string): { home: string; global: string } {
+        const home = path.join(dir!.path, name);
+        const global = path.join(home, ".pulumi");
+        fs.mkdirSync(path.dirname(plugin(global)), { recursive: true });
+        fs.writeFileSync(plugin(global), FOREIGN, { mode: 0o755 });
+        fs.writeFileSync(path.join(global, "credentials.json"), "{}\n");
+        return { home, global };
+    }
+
+    /** Every file under dir with its content, to see that nothing changed. */
+    function snapshot(root: string): Record<string, string> {
+        const files: Record<string, string> = {};
+        const walk = (d: string) => {
+            for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+                const p = path.join(d, e.name);
+                if (e.isDirectory()) {
+                    walk(p);
+                } else {
+                    files[path.relative(root, p)] = fs.readFileSync(p, "utf8");
+                }
+            }
+        };
+        walk(root);
+        return files;
+    }
+
+    function toolchain(env: NodeJS.ProcessEnv) {
+        return run("bash", [path.join(ROOT, "tools", "build-toolchain.sh")], { env });
+    }
+
+    /** The main package a Go binary's build info names (go version -m), "" for none. */
+    function goMainPackage(binary: string): string {
+        const info = spawnSync("go", ["version", "-m", binary], { encoding: "utf8" });
+        return /^\s*path\s+(\S+)/m.exec(info.stdout)?.[1] ?? "";
+    }
+
+    it("refuses PULUMI_HOME=~/.pulumi, says how to proceed, and changes nothing there", async () => {
+        const { home, global } = fakeUserHome("explicit");
+        const before = snapshot(global);
+        const result = await toolchain({ ...base, HOME: home, PULUMI_HOME: global });
+        assert.notStrictEqual(result.status, 0, explain("build-toolchain.sh", result));
+        assert.match(result.output, /is not this project's plugin home/);
+        assert.ok(result.output.includes(projectHome), "names the project's plugin home");
+        assert.match(result.output, /--no-plugin-install/);
+        assert.deepStrictEqual(snapshot(global), before, "~/.pulumi untouched");
+    });
+
+    it("with PULUMI_HOME unset, installs into the project's home and leaves ~/.pulumi alone", async () => {
+        const { home, global } = fakeUserHome("unset");
+        const before = snapshot(global);
+        const result = await toolchain({ ...base, HOME: home });
+        assert.strictEqual(result.status, 0, explain("build-toolchain.sh", result));
+        assert.deepStrictEqual(snapshot(global), before, "~/.pulumi untouched");
+        assert.strictEqual(
+            goMainPackage(plugin(projectHome)),
+            "licode.local/pulumi-build/cmd/pulumi-resource-random",
+            "our build in the project's home",
+        );
+    });
+
+    it("claims an empty home, and there too never replaces a random plugin it did not build", async () => {
+        const home = path.join(dir!.path, "empty-home");
+        const first = await toolchain({ ...base, PULUMI_HOME: home });
+        assert.strictEqual(first.status, 0, explain("build-toolchain.sh (empty home)", first));
+        assert.ok(fs.existsSync(path.join(home, ".licode-k8s-plugin-home")), "the home is marked");
+        assert.strictEqual(
+            goMainPackage(plugin(home)),
+            "licode.local/pulumi-build/cmd/pulumi-resource-random",
+        );
+
+        fs.rmSync(path.dirname(plugin(home)), { recursive: true });
+        fs.mkdirSync(path.dirname(plugin(home)));
+        fs.writeFileSync(plugin(home), FOREIGN, { mode: 0o755 });
+        const second = await toolchain({ ...base, PULUMI_HOME: home });
+        assert.notStrictEqual(
+            second.status,
+            0,
+            explain("build-toolchain.sh (foreign plugin)", second),
+        );
+        assert.match(second.output, /was not built by this toolchain/);
+        assert.match(second.output, /pulumi plugin rm resource random/);
+        assert.strictEqual(
+            fs.readFileSync(plugin(home), "utf8"),
+            FOREIGN,
+            "the foreign plugin kept",
+        );
     });
 });

@@ -113,6 +113,34 @@ describe("migrating generated values to @pulumi/random", () => {
         assert.strictEqual(id.protect, true);
     });
 
+    it("writes the outputs the official random plugin writes: every default, `id`, `__meta`", () => {
+        // terraform-provider-random resource_password.go 557-751 (defaults, schema version 3) and
+        // resource_id.go 115-121 (`id`, schema version 0); the shape is
+        // tools/pulumi-build/cmd/pulumi-resource-random/official.go's.
+        const password = byName("mongodb-password");
+        assert.strictEqual(password.id, "none");
+        assert.deepStrictEqual(password.outputs, {
+            length: 32,
+            special: false,
+            upper: true,
+            lower: true,
+            number: true,
+            numeric: true,
+            minUpper: 0,
+            minLower: 0,
+            minNumeric: 0,
+            minSpecial: 0,
+            result: SECRET,
+            id: "none",
+            __meta: '{"schema_version":"3"}',
+        });
+        assert.deepStrictEqual(byName("superservice-key").outputs.keepers, { generation: "2" });
+        const id = byName("superservice-id");
+        assert.strictEqual(id.outputs.id, id.id);
+        assert.strictEqual(id.outputs.__meta, undefined, "random_id has schema version 0");
+        assert.strictEqual(id.outputs.byteLength, 12);
+    });
+
     it("adds the default random provider once, before the resources that use it", () => {
         const providers = migrated.resources.filter(
             (r: any) => r.type === "pulumi:providers:random",

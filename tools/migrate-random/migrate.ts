@@ -1,13 +1,19 @@
 /**
  * Moves a stack's generated values from the dynamic resource the program used before
- * (`pulumi-nodejs:dynamic:Resource`, components/generated-secret.ts) to @pulumi/random resources,
- * keeping every value: MongoDB's root password only applies when its data is first initialised,
- * and the superservice ID is in the kept data, so new values would lock the program out.
+ * (`pulumi-nodejs:dynamic:Resource`, components/generated-secret.ts up to commit 84df9ee9) to
+ * @pulumi/random resources, keeping every value: MongoDB's root password only applies when its
+ * data is first initialised, and the superservice ID is in the kept data, so new values would lock
+ * the program out.
  *
  * It rewrites the stack's exported deployment (`pulumi stack export`) and the result is imported
  * back (`pulumi stack import`); tools/migrate-random/migrate.sh runs the three steps. Each secret
  * value moves as the ciphertext it already is, so nothing is decrypted. Each new resource gets
- * exactly the inputs the program now declares, so the next `pulumi up` sees no change.
+ * exactly the inputs the program now declares, so the next `pulumi up` sees no change, and the
+ * outputs the official random plugin writes (every default written out, `id`, `__meta`; see
+ * tools/pulumi-build/cmd/pulumi-resource-random/official.go), so that plugin too reads the state as
+ * its own, with no state upgrade. The one output it cannot write is RandomPassword's `bcryptHash`
+ * (a hash of the password, which stays encrypted here); an absent hash is no change to either
+ * provider (tools/pulumi-build/official-random checks the official one).
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- the checkpoint format is JSON */
 import { randomUUID } from "crypto";
@@ -17,6 +23,24 @@ export const RANDOM_VERSION = "4.21.2";
 const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
 const PASSWORD = "random:index/randomPassword:RandomPassword";
 const RANDOM_ID = "random:index/randomId:RandomId";
+
+/**
+ * RandomPassword's defaults, as the provider's Check writes them out and the official provider
+ * stores them (terraform-provider-random resource_password.go 557-751, each `Default`).
+ */
+const PASSWORD_DEFAULTS = {
+    special: true,
+    upper: true,
+    lower: true,
+    number: true,
+    numeric: true,
+    minUpper: 0,
+    minLower: 0,
+    minNumeric: 0,
+    minSpecial: 0,
+};
+/** The Terraform schema version of random_password in `__meta` (resource_password.go 557-559). */
+const PASSWORD_META = JSON.stringify({ schema_version: "3" });
 
 /** What the program declares for each generated value (components/tier.ts, superservice.ts). */
 function target(resource: any): { type: string; inputs: Record<string, unknown> } | undefined {
@@ -34,7 +58,10 @@ function target(resource: any): { type: string; inputs: Record<string, unknown> 
     return undefined;
 }
 
-/** RandomId's outputs, from the hex the dynamic resource held (an identifier: not a secret). */
+/**
+ * RandomId's outputs, from the hex the dynamic resource held (an identifier: not a secret). `id` is
+ * the resource ID, base64url of the bytes (random_id has schema version 0: no `__meta`).
+ */
 function idOutputs(hex: string): Record<string, string> {
     const bytes = Buffer.from(hex, "hex");
     return {
@@ -42,6 +69,7 @@ function idOutputs(hex: string): Record<string, string> {
         b64Std: bytes.toString("base64"),
         b64Url: bytes.toString("base64url"),
         dec: BigInt(`0x${hex}`).toString(10),
+        id: bytes.toString("base64url"),
     };
 }
 
@@ -94,16 +122,19 @@ export function migrateDeployment(deployment: any, stack: string, project = "lic
         const value = resource.outputs?.value;
         const outputs =
             goal.type === PASSWORD
-                ? { ...goal.inputs, result: value }
+                ? {
+                      ...PASSWORD_DEFAULTS,
+                      ...goal.inputs,
+                      result: value,
+                      id: "none",
+                      __meta: PASSWORD_META,
+                  }
                 : { ...goal.inputs, ...idOutputs(String(value)) };
         const migrated: any = {
             ...resource,
             urn,
             type: goal.type,
-            id:
-                goal.type === PASSWORD
-                    ? "none"
-                    : Buffer.from(String(value), "hex").toString("base64url"),
+            id: outputs.id,
             inputs: goal.inputs,
             outputs,
             provider: `${providerUrn}::${provider.id}`,

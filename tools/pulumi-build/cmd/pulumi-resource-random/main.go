@@ -11,6 +11,9 @@
 //	random:index/randomId:RandomId
 //	random:index/randomBytes:RandomBytes
 //
+// The state it writes has the official plugin's shape (official.go), so that the official plugin reads it as its own
+// (tools/pulumi-build/official-random checks it against the official code).
+//
 // Not implemented (see tools/README.md): RandomInteger, RandomPet, RandomShuffle, RandomUuid, RandomUuid4,
 // RandomUuid7, the provider method terraformConfig, state upgrades of very old upstream schema versions.
 //

@@ -183,8 +183,8 @@ func (c *checker) boolWithDefault(key string, def bool) (value, known bool) {
 	}
 }
 
-// stringField checks an optional string input. An empty string counts as absent (upstream treats "" and null
-// alike for the only such input, overrideSpecial, and prefix "" adds nothing).
+// stringField checks an optional string input. An empty string is a value, kept as given: the official provider
+// stores "" (not null) and replaces the resource when it goes from null to "" (see official.go).
 func (c *checker) stringField(key string) (value string, known bool) {
 	raw, ok := c.get(key)
 	if !ok {
@@ -198,9 +198,6 @@ func (c *checker) stringField(key string) (value string, known bool) {
 	if !v.IsString() {
 		c.fail(key, "%s must be a string, got %s", key, v.TypeString())
 		return "", false
-	}
-	if v.StringValue() == "" {
-		return "", true
 	}
 	c.out[resource.PropertyKey(key)] = withSecret(v, secret)
 	return v.StringValue(), true

@@ -188,9 +188,10 @@ func (p *randomProvider) Check(_ context.Context, req *pulumirpc.CheckRequest) (
 	return &pulumirpc.CheckResponse{Inputs: inputs, Failures: failures}, nil
 }
 
-// Diff: every input forces a replacement (upstream marks them all RequiresReplace). Both sides are normalised
-// first, so defaults written out or left implicit (e.g. state from the upstream provider), "" vs no overrideSpecial,
-// and an empty vs no keepers map are not changes. Values are compared without their secret markers.
+// Diff: every input forces a replacement (upstream marks them all RequiresReplace), except overrideSpecial going
+// from "" to none, which upstream updates in place (official.go). Both sides are normalised first, so defaults
+// written out or left implicit (e.g. state from the upstream provider) and an empty vs no keepers map are not
+// changes. Values are compared without their secret markers.
 func (p *randomProvider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
 	k, err := lookup(req.GetType(), req.GetUrn())
 	if err != nil {
@@ -200,27 +201,31 @@ func (p *randomProvider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*p
 	if err != nil {
 		return nil, err
 	}
+	oldState, err := unmarshal(req.GetOlds(), "diff.olds")
+	if err != nil {
+		return nil, err
+	}
 	if len(olds) == 0 {
 		// No old inputs recorded: the inputs are echoed in the outputs.
-		if olds, err = unmarshal(req.GetOlds(), "diff.olds"); err != nil {
-			return nil, err
-		}
+		olds = oldState
 	}
 	news, err := unmarshal(req.GetNews(), "diff.news")
 	if err != nil {
 		return nil, err
 	}
-	return diffInputs(k, olds, news, req.GetIgnoreChanges()), nil
+	return diffInputs(k, olds, news, req.GetIgnoreChanges(), isEarlierState(k, oldState)), nil
 }
 
-func diffInputs(k kind, olds, news resource.PropertyMap, ignore []string) *pulumirpc.DiffResponse {
+// diffInputs compares normalised inputs. earlier says that the old state comes from this provider's earlier build,
+// which stored "" as no value: there, no value against "" is no change, so that an upgrade replaces nothing.
+func diffInputs(k kind, olds, news resource.PropertyMap, ignore []string, earlier bool) *pulumirpc.DiffResponse {
 	ignored := map[string]bool{}
 	for _, i := range ignore {
 		ignored[i] = true
 	}
 	oldN, _ := k.check(olds)
 	newN, _ := k.check(news)
-	var changed []string
+	var changed, replaces []string
 	detailed := map[string]*pulumirpc.PropertyDiff{}
 	for _, key := range k.inputs() {
 		if ignored[key] {
@@ -233,8 +238,16 @@ func diffInputs(k kind, olds, news resource.PropertyMap, ignore []string) *pulum
 			continue
 		case hasOld && hasNew && !isUnknown(n) && deepPlain(o).DeepEquals(deepPlain(n)):
 			continue
+		case earlier && !hasOld && isEmptyString(n):
+			continue
 		}
 		changed = append(changed, key)
+		if key == "overrideSpecial" && !hasNew && isEmptyString(o) {
+			// RequiresReplaceUnlessEmptyStringToNull (official.go): an update in place.
+			detailed[key] = &pulumirpc.PropertyDiff{Kind: pulumirpc.PropertyDiff_DELETE, InputDiff: true}
+			continue
+		}
+		replaces = append(replaces, key)
 		kindOfDiff := pulumirpc.PropertyDiff_UPDATE_REPLACE
 		if !hasOld {
 			kindOfDiff = pulumirpc.PropertyDiff_ADD_REPLACE
@@ -248,7 +261,7 @@ func diffInputs(k kind, olds, news resource.PropertyMap, ignore []string) *pulum
 	}
 	return &pulumirpc.DiffResponse{
 		Changes:             pulumirpc.DiffResponse_DIFF_SOME,
-		Replaces:            changed,
+		Replaces:            replaces,
 		Diffs:               changed,
 		DetailedDiff:        detailed,
 		HasDetailedDiff:     true,
@@ -294,32 +307,55 @@ func (p *randomProvider) Create(_ context.Context, req *pulumirpc.CreateRequest)
 	return &pulumirpc.CreateResponse{Id: id, Properties: s}, nil
 }
 
-// Read keeps the stored state as it is (refresh never regenerates a value). With no state (`pulumi import`, or the
-// `import` resource option) it builds the state from the ID the way upstream documents per resource.
+// Read keeps every stored value (refresh never regenerates one) and writes the state in the official shape
+// (official.go): state from this provider's earlier build gets `id` and `__meta`, and RandomBytes its base64 ID.
+// With no state (`pulumi import`, or the `import` resource option) it builds the state from the ID the way
+// upstream documents per resource.
 func (p *randomProvider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
 	k, err := lookup(req.GetType(), req.GetUrn())
 	if err != nil {
 		return nil, err
 	}
 	if len(req.GetProperties().GetFields()) > 0 {
+		props, err := unmarshal(req.GetProperties(), "read.properties")
+		if err != nil {
+			return nil, err
+		}
 		inputs := req.GetInputs()
-		if len(inputs.GetFields()) == 0 {
+		recorded, err := unmarshal(inputs, "read.inputs")
+		if err != nil {
+			return nil, err
+		}
+		if len(recorded) == 0 {
 			// Old state without recorded inputs: they are echoed in the outputs.
-			props, err := unmarshal(req.GetProperties(), "read.properties")
-			if err != nil {
-				return nil, err
-			}
-			in := resource.PropertyMap{}
 			for _, key := range k.inputs() {
 				if v, ok := props[resource.PropertyKey(key)]; ok {
-					in[resource.PropertyKey(key)] = v
+					recorded[resource.PropertyKey(key)] = v
 				}
 			}
-			if inputs, err = marshal(in, "read.inputs"); err != nil {
+			if inputs, err = marshal(recorded, "read.inputs"); err != nil {
 				return nil, err
 			}
 		}
-		return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: req.GetProperties(), Inputs: inputs}, nil
+		if isEarlierState(k, props) {
+			// The earlier build did not echo a "" input into the outputs; the recorded inputs hold it once an up
+			// with this build has recorded them.
+			for _, name := range k.inputs() {
+				key := resource.PropertyKey(name)
+				if v, ok := recorded[key]; ok && isEmptyString(v) && !props.HasValue(key) {
+					props[key] = v
+				}
+			}
+		}
+		id, outputs, err := withOfficialShape(k, props)
+		if err != nil {
+			return nil, status.Errorf(codes.InvalidArgument, "reading %s: %v", req.GetUrn(), err)
+		}
+		so, err := marshal(outputs, "read.outputs")
+		if err != nil {
+			return nil, err
+		}
+		return &pulumirpc.ReadResponse{Id: id, Properties: so, Inputs: inputs}, nil
 	}
 	id, inputs, outputs, err := k.importID(req.GetId())
 	if err != nil {
@@ -336,8 +372,9 @@ func (p *randomProvider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*p
 	return &pulumirpc.ReadResponse{Id: id, Properties: so, Inputs: si}, nil
 }
 
-// Update is only reached when Diff reports no replacement, i.e. when nothing that matters changed: the new inputs
-// are recorded and the generated values kept.
+// Update is only reached when Diff reports no replacement, i.e. when nothing that matters changed (or overrideSpecial
+// went from "" to none): the new inputs are recorded, the generated values kept, and the state written in the
+// official shape.
 func (p *randomProvider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
 	k, err := lookup(req.GetType(), req.GetUrn())
 	if err != nil {
@@ -361,6 +398,13 @@ func (p *randomProvider) Update(_ context.Context, req *pulumirpc.UpdateRequest)
 	}
 	for key, v := range checked {
 		out[key] = v
+	}
+	// State the official plugin wrote may carry the bridge's record of the exact Terraform state; it no longer
+	// matches the new inputs, and without it the official plugin reads the outputs themselves (official.go).
+	delete(out, rawStateDeltaKey)
+	_, out, err = withOfficialShape(k, out)
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "updating %s: %v", req.GetUrn(), err)
 	}
 	s, err := marshal(out, "update.outputs")
 	if err != nil {

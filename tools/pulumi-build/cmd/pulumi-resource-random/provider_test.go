@@ -180,15 +180,16 @@ func TestCheckDefaults(t *testing.T) {
 		t.Fatalf("defaults: got %v, want %v", got, want)
 	}
 
-	// The deprecated alias and its replacement are kept in step; "" overrideSpecial and {} keepers are no input.
+	// The deprecated alias and its replacement are kept in step; {} keepers are no input ("" overrideSpecial is one:
+	// official_shape_test.go).
 	got, _ = check(t, tokenString, props(map[string]any{
-		"length": 4, "number": false, "overrideSpecial": "", "keepers": map[string]any{},
+		"length": 4, "number": false, "keepers": map[string]any{},
 	}))
 	if got["numeric"].BoolValue() || got["number"].BoolValue() {
 		t.Fatalf("number=false must give numeric=false: %v", got)
 	}
-	if got.HasValue("overrideSpecial") || got.HasValue("keepers") {
-		t.Fatalf("empty overrideSpecial/keepers must be dropped: %v", got)
+	if got.HasValue("keepers") {
+		t.Fatalf("empty keepers must be dropped: %v", got)
 	}
 	got, _ = check(t, tokenString, props(map[string]any{"length": 4, "numeric": false}))
 	if got["number"].BoolValue() {
@@ -419,14 +420,14 @@ func TestCreateID(t *testing.T) {
 
 func TestCreateBytes(t *testing.T) {
 	id, out := create(t, tokenBytes, props(map[string]any{"length": 32}))
-	if id != "none" {
-		t.Fatalf("ID %q: the secret bytes must not be the ID", id)
-	}
 	b64 := str(t, out, "base64", true)
 	h := str(t, out, "hex", true)
 	raw, err := base64.StdEncoding.DecodeString(b64)
 	if err != nil || len(raw) != 32 || hex.EncodeToString(raw) != h {
 		t.Fatalf("base64 %q / hex %q inconsistent (%v)", b64, h, err)
+	}
+	if id != b64 {
+		t.Fatalf("ID %q: want the base64 value, as the official provider's", id)
 	}
 }
 
@@ -656,7 +657,7 @@ func TestImportBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := fromStruct(t, resp.GetProperties())
-	if resp.GetId() != "none" || str(t, out, "base64", true) != "8/fu3q+2DcgSJ19i0jZ5Cw==" ||
+	if resp.GetId() != "8/fu3q+2DcgSJ19i0jZ5Cw==" || str(t, out, "base64", true) != "8/fu3q+2DcgSJ19i0jZ5Cw==" ||
 		str(t, out, "hex", true) != "f3f7eedeafb60dc812275f62d236790b" || out["length"].NumberValue() != 16 {
 		t.Fatalf("bytes import: %v", resp)
 	}

@@ -25,6 +25,10 @@ type kind interface {
 	computed() []string
 	// importID builds the state of an existing value from an import ID, as upstream documents it.
 	importID(id string) (newID string, inputs, outputs resource.PropertyMap, err error)
+	// official is what the official provider's state holds besides the inputs and the values (official.go).
+	official() officialShape
+	// stateID is the resource ID of a state, in the official provider's format.
+	stateID(outputs resource.PropertyMap) (string, error)
 }
 
 const (
@@ -69,10 +73,32 @@ func withOutputs(inputs resource.PropertyMap, outs map[string]resource.PropertyV
 	return m
 }
 
+// state is a new resource's ID and outputs in the official shape: the inputs, the values, `id` and `__meta`.
+func state(k kind, inputs resource.PropertyMap, values map[string]resource.PropertyValue) (string,
+	resource.PropertyMap, error,
+) {
+	return withOfficialShape(k, withOutputs(inputs, values))
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // RandomPassword (secret result + bcryptHash, ID "none") and RandomString (plain result, ID = result).
 
 type stringKind struct{ secret bool }
+
+func (k stringKind) official() officialShape {
+	if k.secret {
+		return officialShape{schemaVersion: 3, idOutput: true}
+	}
+	return officialShape{schemaVersion: 2, idOutput: true}
+}
+
+func (k stringKind) stateID(outputs resource.PropertyMap) (string, error) {
+	if k.secret {
+		// The password must never be the ID (IDs are stored and shown in plain text): upstream uses "none".
+		return "none", nil
+	}
+	return plainString(outputs, "result")
+}
 
 func (stringKind) inputs() []string {
 	return []string{
@@ -184,19 +210,16 @@ func (k stringKind) create(inputs resource.PropertyMap) (string, resource.Proper
 // state is the ID and outputs for a result: the inputs plus result (and bcryptHash for a password).
 func (k stringKind) state(result string, inputs resource.PropertyMap) (string, resource.PropertyMap, error) {
 	if !k.secret {
-		return result, withOutputs(inputs, map[string]resource.PropertyValue{
-			"result": resource.NewStringProperty(result),
-		}), nil
+		return state(k, inputs, map[string]resource.PropertyValue{"result": resource.NewStringProperty(result)})
 	}
 	hash, err := bcryptHash(result)
 	if err != nil {
 		return "", nil, err
 	}
-	// The password must never be the ID (IDs are stored and shown in plain text): upstream uses "none".
-	return "none", withOutputs(inputs, map[string]resource.PropertyValue{
+	return state(k, inputs, map[string]resource.PropertyValue{
 		"result":     resource.MakeSecret(resource.NewStringProperty(result)),
 		"bcryptHash": resource.MakeSecret(resource.NewStringProperty(hash)),
-	}), nil
+	})
 }
 
 // importID: the ID is the value itself; the inputs are upstream's import defaults (length = its length).
@@ -228,6 +251,21 @@ type idKind struct{}
 func (idKind) inputs() []string   { return []string{"byteLength", "keepers", "prefix"} }
 func (idKind) computed() []string { return []string{"b64Std", "b64Url", "dec", "hex"} }
 
+func (idKind) official() officialShape { return officialShape{idOutput: true} }
+
+// stateID: base64url of the bytes, without the prefix that b64Url carries.
+func (idKind) stateID(outputs resource.PropertyMap) (string, error) {
+	b64url, err := plainString(outputs, "b64Url")
+	if err != nil {
+		return "", err
+	}
+	prefix, _ := plainString(outputs, "prefix")
+	if !strings.HasPrefix(b64url, prefix) {
+		return "", fmt.Errorf("the state's b64Url %q does not start with its prefix %q", b64url, prefix)
+	}
+	return b64url[len(prefix):], nil
+}
+
 func (k idKind) checkParams(news resource.PropertyMap) (resource.PropertyMap, int64, string, bool,
 	[]*pulumirpc.CheckFailure,
 ) {
@@ -252,13 +290,12 @@ func (k idKind) create(inputs resource.PropertyMap) (string, resource.PropertyMa
 	if err != nil {
 		return "", nil, err
 	}
-	id, outs := idOutputs(b, prefix)
-	return id, withOutputs(checked, outs), nil
+	return state(k, checked, idOutputs(b, prefix))
 }
 
-func idOutputs(b []byte, prefix string) (string, map[string]resource.PropertyValue) {
+func idOutputs(b []byte, prefix string) map[string]resource.PropertyValue {
 	id := base64.RawURLEncoding.EncodeToString(b)
-	return id, map[string]resource.PropertyValue{
+	return map[string]resource.PropertyValue{
 		"b64Url": resource.NewStringProperty(prefix + id),
 		"b64Std": resource.NewStringProperty(prefix + base64.StdEncoding.EncodeToString(b)),
 		"hex":    resource.NewStringProperty(prefix + hex.EncodeToString(b)),
@@ -267,7 +304,7 @@ func idOutputs(b []byte, prefix string) (string, map[string]resource.PropertyVal
 }
 
 // importID: "b64url" or "prefix,b64url" (split at the last comma), as upstream.
-func (idKind) importID(id string) (string, resource.PropertyMap, resource.PropertyMap, error) {
+func (k idKind) importID(id string) (string, resource.PropertyMap, resource.PropertyMap, error) {
 	prefix, enc := "", id
 	if i := strings.LastIndex(id, ","); i >= 0 {
 		prefix, enc = id[:i], id[i+1:]
@@ -284,18 +321,24 @@ func (idKind) importID(id string) (string, resource.PropertyMap, resource.Proper
 	if prefix != "" {
 		inputs["prefix"] = resource.NewStringProperty(prefix)
 	}
-	newID, outs := idOutputs(b, prefix)
-	return newID, inputs, withOutputs(inputs, outs), nil
+	newID, outputs, err := state(k, inputs, idOutputs(b, prefix))
+	return newID, inputs, outputs, err
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// RandomBytes: secret base64 and hex. ID "none" (upstream uses the base64 value, which would put the secret into the
-// state in plain text; see tools/README.md).
+// RandomBytes: secret base64 and hex. The ID is the base64 value, as the official provider's (official.go): the
+// secret is then also in the state's plain-text ID, as with the official plugin.
 
 type bytesKind struct{}
 
 func (bytesKind) inputs() []string   { return []string{"keepers", "length"} }
 func (bytesKind) computed() []string { return []string{"base64", "hex"} }
+
+func (bytesKind) official() officialShape { return officialShape{} }
+
+func (bytesKind) stateID(outputs resource.PropertyMap) (string, error) {
+	return plainString(outputs, "base64")
+}
 
 func (k bytesKind) checkParams(news resource.PropertyMap) (resource.PropertyMap, int64, bool,
 	[]*pulumirpc.CheckFailure,
@@ -320,7 +363,7 @@ func (k bytesKind) create(inputs resource.PropertyMap) (string, resource.Propert
 	if err != nil {
 		return "", nil, err
 	}
-	return "none", withOutputs(checked, bytesOutputs(b)), nil
+	return state(k, checked, bytesOutputs(b))
 }
 
 func bytesOutputs(b []byte) map[string]resource.PropertyValue {
@@ -331,7 +374,7 @@ func bytesOutputs(b []byte) map[string]resource.PropertyValue {
 }
 
 // importID: the ID is the value in standard base64, as upstream.
-func (bytesKind) importID(id string) (string, resource.PropertyMap, resource.PropertyMap, error) {
+func (k bytesKind) importID(id string) (string, resource.PropertyMap, resource.PropertyMap, error) {
 	b, err := base64.StdEncoding.DecodeString(id)
 	if err != nil {
 		return "", nil, nil, fmt.Errorf("there was an error during the parsing of the base64 string: %w", err)
@@ -340,5 +383,6 @@ func (bytesKind) importID(id string) (string, resource.PropertyMap, resource.Pro
 		return "", nil, nil, errors.New("the import ID of a RandomBytes must encode at least one byte")
 	}
 	inputs := resource.PropertyMap{"length": resource.NewNumberProperty(float64(len(b)))}
-	return "none", inputs, withOutputs(inputs, bytesOutputs(b)), nil
+	newID, outputs, err := state(k, inputs, bytesOutputs(b))
+	return newID, inputs, outputs, err
 }
