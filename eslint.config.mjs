@@ -9,8 +9,9 @@ export default tseslint.config(
     js.configs.recommended,
     ...tseslint.configs.recommended,
     {
-        // The drain helpers run inside the Licode image with its Node.js 12: ES2019, CommonJS.
-        files: ["components/drain/*.js"],
+        // The drain helpers and the media check's probe run inside the Licode image with its
+        // Node.js 12: ES2019, CommonJS.
+        files: ["components/drain/*.js", "tools/check-media/*.js"],
         languageOptions: {
             // espree, not the TypeScript parser, so syntax newer than ES2019 fails the lint.
             parser: espree,

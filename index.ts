@@ -17,6 +17,17 @@ import { OPERATOR_GROUP, planMonitoring } from "./components/monitoring/plan";
 import { PROMETHEUS_PORT_NAME } from "./components/rabbitmq";
 import { RABBITMQ } from "./components/images";
 import { ROV_METRICS, Rov } from "./components/rov";
+import {
+    CERT_MANAGER_GROUP,
+    TURN_METRICS_PORT_NAME,
+    Turn,
+    planTurnTls,
+    turnArgsOf,
+} from "./components/turn";
+import { turnIceServer } from "./components/turnserver-conf";
+import { MediaCheck, stunServerOf } from "./components/media-check";
+import { COTURN } from "./components/images";
+import { TURN_METRICS_PORT } from "./components/config";
 
 const config = loadStackConfig();
 const instance = `licode-${pulumi.getStack()}`;
@@ -134,6 +145,49 @@ const superservice = new Superservice(
     tierOptions,
 );
 
+// TURN for clients that cannot reach a media node directly; its credentials go into every
+// client's iceServers through the config below.
+let turn: Turn | undefined;
+if (config.turn.enabled) {
+    const turnTls = planTurnTls(
+        config.turn.tls,
+        () => discoverApiGroup(CERT_MANAGER_GROUP.group, CERT_MANAGER_GROUP.version),
+        config.renderYamlToDirectory !== undefined,
+    );
+    turnTls.warnings.forEach((warning) => pulumi.log.warn(warning));
+    turn = new Turn(
+        "turn",
+        turnArgsOf(config.turn, tierArgs, turnTls.tls, {
+            networkPolicy: config.networkPolicy.enabled,
+            metrics:
+                monitoringPlan !== undefined && config.turn.metrics
+                    ? {
+                          scrapers,
+                          serviceAnnotations: annotate
+                              ? scrapeAnnotations(TURN_METRICS_PORT, COTURN.prometheus.path)
+                              : undefined,
+                      }
+                    : undefined,
+        }),
+        tierOptions,
+    );
+}
+const turnForLicode =
+    turn === undefined
+        ? undefined
+        : pulumi.all([turn.username, turn.password]).apply(([username, password]) => ({
+              iceServer: turnIceServer(
+                  config.turn.host ?? "",
+                  username,
+                  password,
+                  config.turn.tls !== undefined,
+              ),
+              erizo:
+                  config.turn.erizoRelay === undefined
+                      ? undefined
+                      : { address: config.turn.erizoRelay.address, username, password },
+          }));
+
 const licodeConfigSecret = new LicodeConfigSecret(
     "licode-config",
     {
@@ -144,6 +198,7 @@ const licodeConfigSecret = new LicodeConfigSecret(
         mongoUrl,
         superserviceId: superservice.id,
         superserviceKey: superservice.key,
+        turn: turnForLicode,
     },
     tierOptions,
 );
@@ -207,6 +262,31 @@ const erizoAgent = new ErizoAgent(
     tierOptions,
 );
 
+// Every media node checked for the address it announces and the UDP it must receive.
+const stun = stunServerOf(config);
+if (config.mediaCheck.enabled && stun !== undefined) {
+    new MediaCheck(
+        "media-check",
+        {
+            ...tierArgs,
+            image: config.erizoAgent.image,
+            resources: config.bootstrap.resources,
+            pools: config.media.pools,
+            publicAddress: config.publicAddress,
+            target: {
+                stun,
+                turn:
+                    turn === undefined
+                        ? undefined
+                        : { host: stun.host, port: stun.port, secret: turn.credentialsSecret },
+            },
+            samplePorts: config.mediaCheck.samplePorts,
+            timeoutSeconds: config.mediaCheck.timeoutSeconds,
+        },
+        { ...tierOptions, dependsOn: [erizoAgent, ...(turn === undefined ? [] : [turn])] },
+    );
+}
+
 if (monitoringPlan !== undefined) {
     const rov = new Rov(
         "rov",
@@ -246,6 +326,15 @@ if (monitoringPlan !== undefined) {
                     port: PROMETHEUS_PORT_NAME,
                     path: "/metrics",
                 },
+                ...(turn !== undefined && config.turn.metrics
+                    ? {
+                          turn: {
+                              selector: turn.metricsServiceLabels,
+                              port: TURN_METRICS_PORT_NAME,
+                              path: COTURN.prometheus.path,
+                          },
+                      }
+                    : {}),
             },
             alerts: monitoringPlan.prometheusRule
                 ? pulumi.output({
@@ -259,6 +348,18 @@ if (monitoringPlan !== undefined) {
                       failedConnectionsPerPeriod: config.metrics.alerts.failedConnectionsPerPeriod,
                       roomLimit: ROOMS_PER_CONTROLLER.limit,
                       roomsPerControllerRatio: config.metrics.alerts.roomsPerControllerRatio,
+                      turn:
+                          turn === undefined
+                              ? undefined
+                              : {
+                                    workload: turn.workloadName,
+                                    kind:
+                                        config.turn.placement.mode === "hostNetwork"
+                                            ? "daemonset"
+                                            : "deployment",
+                                    metrics: config.turn.metrics,
+                                    totalQuota: config.turn.totalQuota,
+                                },
                   })
                 : undefined,
             dashboard: config.metrics.dashboard
@@ -267,6 +368,7 @@ if (monitoringPlan !== undefined) {
                       namespace: config.namespace,
                       roomLimit: ROOMS_PER_CONTROLLER.limit,
                       erizoControllers: config.erizoController.replicas,
+                      turn: turn !== undefined && config.turn.metrics,
                   }
                 : undefined,
         },
@@ -288,3 +390,7 @@ export const mediaPools = config.media.pools.map((pool) => ({
     nodeSelector: pool.nodeSelector,
     udpPortRange: `${pool.portRange.min}-${pool.portRange.max}`,
 }));
+/** What clients are told about TURN (the credentials are in licode_config.js, not here). */
+export const turnUrls = config.turn.enabled
+    ? turnIceServer(config.turn.host ?? "", "", "", config.turn.tls !== undefined).urls
+    : [];

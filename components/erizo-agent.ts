@@ -1,7 +1,7 @@
 /** ErizoAgent + ErizoJS: the media tier; ErizoJS workers take UDP ports from a range. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfig, MediaPool, RecordingVolume } from "./stack-config";
+import { StackConfig, MediaPool, RecordingVolume } from "./config";
 import { DRAIN_RESERVE_SECONDS, Drain, agentDrainScript, preStop } from "./hooks";
 import { LICODE } from "./images";
 import { RECORDINGS_DIR } from "./licode-config-file";

@@ -1,7 +1,7 @@
 /** ErizoController: socket.io signalling; each room is pinned to one controller. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfig } from "./stack-config";
+import { StackConfig } from "./config";
 import { DRAIN_RESERVE_SECONDS, Drain, controllerDrainScript, preStop } from "./hooks";
 import { LICODE } from "./images";
 import { NODE_NAME_ENV, SIGNALLING_CERT_DIR } from "./licode-config-file";

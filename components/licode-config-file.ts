@@ -3,8 +3,9 @@
  * is JavaScript because the tiers `require()` it; every value is written with JSON.stringify so no
  * config value can inject code.
  */
-import { StackConfig, NODE_NAME_PLACEHOLDER } from "./stack-config";
+import { StackConfig, NODE_NAME_PLACEHOLDER } from "./config";
 import { LICODE } from "./images";
+import { IceServer, erizoTurnSettings } from "./turnserver-conf";
 
 /** The environment variable that carries a controller's node name into its config. */
 export const NODE_NAME_ENV = "LICODE_NODE_NAME";
@@ -32,6 +33,20 @@ export interface LicodeConfigValues {
     readonly superserviceKey: string;
     /** Where the image keeps Licode, e.g. `/opt/licode`. */
     readonly installDir: string;
+    /** The stack's TURN server, when it runs one. */
+    readonly turn?: LicodeTurnValues;
+}
+
+/** TURN as Licode sees it. */
+export interface LicodeTurnValues {
+    /** The entry every client gets in `iceServers` (turnIceServer). */
+    readonly iceServer: IceServer;
+    /** ErizoJS relays through TURN too, for media nodes without a public address. */
+    readonly erizo?: {
+        readonly address: string;
+        readonly username: string;
+        readonly password: string;
+    };
 }
 
 /** The subset of stack config that the rendered file depends on. */
@@ -70,7 +85,11 @@ export function renderLicodeConfig(config: LicodeConfigInput, values: LicodeConf
             port: 3000,
         },
         erizoController: {
-            iceServers: config.iceServers,
+            // erizoController.js 17-18, 360: handed to every client as it joins a room.
+            iceServers: [
+                ...config.iceServers,
+                ...(values.turn === undefined ? [] : [values.turn.iceServer]),
+            ],
             defaultVideoBW: 300,
             maxVideoBW: 300,
             publicIP: config.publicAddress.from === "static" ? config.publicAddress.ip : "",
@@ -136,10 +155,14 @@ export function renderLicodeConfig(config: LicodeConfigInput, values: LicodeConf
             networkinterface: networkInterface,
             stunserver: "",
             stunport: 0,
-            turnserver: "",
-            turnport: 0,
-            turnusername: "",
-            turnpass: "",
+            // erizoJS.js 26-29: ErizoJS's own relay; empty means none.
+            ...(values.turn?.erizo === undefined
+                ? { turnserver: "", turnport: 0, turnusername: "", turnpass: "" }
+                : erizoTurnSettings(
+                      values.turn.erizo.address,
+                      values.turn.erizo.username,
+                      values.turn.erizo.password,
+                  )),
             // licode_default.js 194 and 198: the upstream defaults, which erizoJS.js would not
             // fill in by itself (it falls back to no quality check and no handlers).
             useConnectionQualityCheck: true,

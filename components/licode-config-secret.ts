@@ -5,6 +5,7 @@ import { LICODE } from "./images";
 import { checksum } from "./meta";
 import {
     LicodeConfigInput,
+    LicodeTurnValues,
     defaultConfigPath,
     log4jsPath,
     renderLicodeConfig,
@@ -34,6 +35,8 @@ export interface LicodeConfigSecretArgs {
     readonly superserviceKey: pulumi.Input<string>;
     /** Where the Licode image keeps its code. Defaults to /opt/licode. */
     readonly installDir?: string;
+    /** The stack's TURN server and its credentials. Defaults to none. */
+    readonly turn?: pulumi.Input<LicodeTurnValues>;
 }
 
 /** How a pod mounts the rendered config. */
@@ -74,14 +77,21 @@ export class LicodeConfigSecret extends pulumi.ComponentResource {
         this.installDir = args.installDir ?? LICODE.installDir;
         const installDir = this.installDir;
         const files = pulumi
-            .all([args.rabbitUrl, args.mongoUrl, args.superserviceId, args.superserviceKey])
-            .apply(([rabbitUrl, mongoUrl, superserviceId, superserviceKey]) => ({
+            .all([
+                args.rabbitUrl,
+                args.mongoUrl,
+                args.superserviceId,
+                args.superserviceKey,
+                pulumi.output(args.turn),
+            ])
+            .apply(([rabbitUrl, mongoUrl, superserviceId, superserviceKey, turn]) => ({
                 [CONFIG_KEY]: renderLicodeConfig(args.settings, {
                     rabbitUrl,
                     mongoUrl,
                     superserviceId,
                     superserviceKey,
                     installDir,
+                    turn: turn as LicodeTurnValues | undefined,
                 }),
                 [LOG4JS_KEY]: renderLog4js(args.settings.logLevel),
             }));

@@ -1,7 +1,7 @@
 /** What Nuve, ErizoController and ErizoAgent share: the Licode image and its config file. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ImageRef, StackConfig, Resources } from "./stack-config";
+import { ImageRef, StackConfig, Resources } from "./config";
 import { LicodeConfigMount } from "./licode-config-secret";
 import * as fs from "fs";
 import * as path from "path";

@@ -1,6 +1,6 @@
 /** Reads the stack's `licode:` keys once and validates them; the only code that touches Config. */
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, StackConfig, RawConfig, parseStackConfig } from "./stack-config";
+import { ConfigError, StackConfig, RawConfig, parseStackConfig } from "./config";
 
 const PREFIX = "licode:";
 

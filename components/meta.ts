@@ -9,7 +9,9 @@ export type TierName =
     | "mongodb"
     | "rabbitmq"
     | "superservice-bootstrap"
-    | "rov";
+    | "rov"
+    | "turn"
+    | "media-check";
 
 /** The role each tier plays, as it appears in `app.kubernetes.io/component`. */
 const COMPONENT: Readonly<Record<TierName, string>> = {
@@ -20,6 +22,8 @@ const COMPONENT: Readonly<Record<TierName, string>> = {
     rabbitmq: "message-broker",
     "superservice-bootstrap": "bootstrap",
     rov: "metrics",
+    turn: "relay",
+    "media-check": "reachability-check",
 };
 
 const MAX_NAME = 63;

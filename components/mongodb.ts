@@ -1,7 +1,7 @@
 /** MongoDB: Nuve's store and the only stateful tier. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ImageRef, StackConfig, Resources } from "./stack-config";
+import { ImageRef, StackConfig, Resources } from "./config";
 import { MONGO } from "./images";
 import { TierName, fullname, labels, selectorLabels } from "./meta";
 import {
@@ -87,7 +87,7 @@ export type MongoStorage = Exclude<StackConfig["storage"], { kind: "external" }>
 
 /** Arguments of the MongoDb component. */
 export interface MongoDbArgs extends TierArgs {
-    /** Database image. Required (defaults live in stack-config.ts). */
+    /** Database image. Required (defaults live in config/defaults.ts). */
     readonly image: ImageRef;
     /** Requests and limits of the database container. Required. */
     readonly resources: Resources;

@@ -1,7 +1,7 @@
 /** Nuve: Licode's REST API and cloud handler; stateless, its state lives in MongoDB. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfig, Resources } from "./stack-config";
+import { StackConfig, Resources } from "./config";
 import { QuiesceAndStop, preStop, quiesceAndStopScript, quiesceSeconds } from "./hooks";
 import { LICODE } from "./images";
 import { LICODE_POD, LicodeTierArgs, configAnnotations, licodeContainer } from "./licode-tier";

@@ -1,6 +1,6 @@
 /** Small builders for containers, probes and security contexts; they return plain k8s inputs. */
 import * as k8s from "@pulumi/kubernetes";
-import { ImageRef, Resources } from "./stack-config";
+import { ImageRef, Resources } from "./config";
 
 type Container = k8s.types.input.core.v1.Container;
 type SecurityContext = k8s.types.input.core.v1.SecurityContext;

@@ -1,7 +1,7 @@
 /** RabbitMQ: the RPC bus between every Licode tier. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ImageRef, Resources } from "./stack-config";
+import { ImageRef, Resources } from "./config";
 import { RABBITMQ } from "./images";
 import { checksum, fullname, labels, selectorLabels } from "./meta";
 import {
@@ -158,7 +158,7 @@ export function rabbitmqProbes(): Probes {
 
 /** Arguments of the RabbitMq component. */
 export interface RabbitMqArgs extends TierArgs {
-    /** Broker image. Required (defaults live in stack-config.ts). */
+    /** Broker image. Required (defaults live in config/defaults.ts). */
     readonly image: ImageRef;
     /** Requests and limits of the broker container. Required. */
     readonly resources: Resources;

@@ -18,7 +18,7 @@ import {
     waitForContainer,
 } from "./pod";
 import { ProbeTiming } from "./probes";
-import { ImageRef, Resources, StackConfig } from "./stack-config";
+import { ImageRef, Resources, StackConfig } from "./config";
 import { TierArgs, isolate, publicChecksum } from "./tier";
 
 const TOKEN = "licode:index:Rov";

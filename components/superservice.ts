@@ -1,7 +1,7 @@
 /** Nuve's superservice: generated once, written to MongoDB idempotently by a Job. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ImageRef, Resources } from "./stack-config";
+import { ImageRef, Resources } from "./config";
 import * as random from "@pulumi/random";
 import { MONGO } from "./images";
 import { checksum, labels, selectorLabels } from "./meta";

@@ -41,6 +41,19 @@ export interface AlertOptions {
     readonly roomLimit: number;
     /** Fire when rooms per Ready controller exceed this fraction of roomLimit. */
     readonly roomsPerControllerRatio: number;
+    /** The TURN tier, when the stack runs one. */
+    readonly turn?: TurnAlertOptions;
+}
+
+/** What the TURN rules need. */
+export interface TurnAlertOptions {
+    /** The DaemonSet (host network) or Deployment (LoadBalancer) running coturn. */
+    readonly workload: string;
+    readonly kind: "daemonset" | "deployment";
+    /** Whether coturn's Prometheus endpoint is scraped (the allocation rules need it). */
+    readonly metrics: boolean;
+    /** coturn's total-quota: allocations per server beyond it fail. */
+    readonly totalQuota: number;
 }
 
 /** The README section holding every runbook line. */
@@ -140,5 +153,60 @@ export function licodeAlertRules(options: AlertOptions): AlertRule[] {
             "No successful scrape of ROV's /metrics: the exporter is down, cannot reach RabbitMQ, or Prometheus cannot reach it.",
         ),
     ];
-    return rules;
+    return options.turn === undefined ? rules : [...rules, ...turnRules(options.turn, ns, rule)];
+}
+
+/**
+ * TURN: no Ready coturn (kube-state-metrics), and, from coturn's endpoint, challenges without any
+ * allocation (coturn counts no failed allocation itself; a client that keeps getting 401 without
+ * ever holding an allocation is what a rejected credential or a refused allocation looks like)
+ * and allocations near the quota, past which they fail.
+ */
+function turnRules(
+    turn: TurnAlertOptions,
+    ns: string,
+    rule: (
+        alert: string,
+        expr: string,
+        forDuration: string,
+        severity: "critical" | "warning",
+        summary: string,
+        description: string,
+    ) => AlertRule,
+): AlertRule[] {
+    const ready =
+        turn.kind === "daemonset"
+            ? `kube_daemonset_status_number_ready{${ns},daemonset="${turn.workload}"}`
+            : `kube_deployment_status_replicas_available{${ns},deployment="${turn.workload}"}`;
+    const threshold = Math.floor(turn.totalQuota * 0.9);
+    return [
+        rule(
+            "LicodeTurnDown",
+            `${ready} < 1`,
+            "5m",
+            "critical",
+            "No TURN server is Ready: clients behind strict firewalls cannot connect",
+            `No coturn pod of ${turn.workload} is Ready; clients that reach media only through TURN (TCP or TLS on 443) fail to connect.`,
+        ),
+        ...(turn.metrics
+            ? [
+                  rule(
+                      "LicodeTurnAllocationsFailing",
+                      `sum by (namespace) (rate(turn_unauthenticated_401_responses{${ns}}[10m])) > 0.05 unless sum by (namespace) (turn_total_allocations{${ns}}) > 0`,
+                      "15m",
+                      "warning",
+                      "TURN challenges clients but holds no allocation",
+                      "coturn keeps answering 401 while no allocation exists: clients' credentials are rejected (a rotated password that licode_config.js does not carry yet) or allocations are refused.",
+                  ),
+                  rule(
+                      "LicodeTurnNearQuota",
+                      `sum by (namespace, instance) (turn_total_allocations{${ns}}) > ${threshold}`,
+                      "10m",
+                      "warning",
+                      "A TURN server is near its allocation quota",
+                      `{{ $labels.instance }} holds more than ${threshold} allocations (90% of turn.totalQuota ${turn.totalQuota}); past the quota new allocations fail.`,
+                  ),
+              ]
+            : []),
+    ];
 }

@@ -8,6 +8,7 @@
  * check every query against those lists. The line numbers below are of Licode v10.
  */
 import {
+    CoturnMetric,
     RabbitMqMetric,
     ROV_PREFIX,
     RovGauge,
@@ -158,6 +159,8 @@ export interface LicodeDashboardOptions {
     readonly prefix?: string;
     /** The dashboard title. Defaults to "Licode". */
     readonly title?: string;
+    /** Add the TURN row (coturn's own metrics, metric-names.ts COTURN_METRICS). Defaults to false. */
+    readonly turn?: boolean;
 }
 
 /** The defaults of the optional options. */
@@ -616,8 +619,72 @@ export function licodeDashboard(options: LicodeDashboardOptions): GrafanaDashboa
             ],
         },
         annotations: { list: [] },
-        panels: layout(panels),
+        panels: layout(options.turn === true ? [...panels, ...turnPanels()] : panels),
     };
+}
+
+/** The TURN row: allocations, challenges and relayed bytes, from coturn's endpoint. */
+function turnPanels(): PanelSpec[] {
+    const turn = (metric: CoturnMetric) => `${metric}${SELECTOR}`;
+    return [
+        {
+            type: "timeseries",
+            title: "TURN allocations",
+            description:
+                "Relay allocations each coturn holds now (turn_total_allocations, by instance); at turn.totalQuota new ones fail.",
+            w: 8,
+            h: 8,
+            queries: [
+                {
+                    expr: `sum by (instance) (${turn("turn_total_allocations")})`,
+                    legendFormat: "{{instance}}",
+                },
+            ],
+            style: {},
+        },
+        {
+            type: "timeseries",
+            title: "TURN 401 challenges",
+            description:
+                "401 answers to UDP requests per second (turn_unauthenticated_401_responses): every allocation starts with one; many without allocations mean rejected credentials.",
+            w: 8,
+            h: 8,
+            queries: [
+                {
+                    expr: `sum(rate(${turn("turn_unauthenticated_401_responses")}[5m]))`,
+                    legendFormat: "401/s",
+                },
+            ],
+            style: { unit: "reqps" },
+        },
+        {
+            type: "timeseries",
+            title: "TURN relayed bytes",
+            description:
+                "Bytes per second of finished TURN sessions, client and peer side (turn_total_traffic_*; counted when a session ends).",
+            w: 8,
+            h: 8,
+            queries: [
+                {
+                    expr: `sum(rate(${turn("turn_total_traffic_rcvb")}[5m]))`,
+                    legendFormat: "from clients",
+                },
+                {
+                    expr: `sum(rate(${turn("turn_total_traffic_sentb")}[5m]))`,
+                    legendFormat: "to clients",
+                },
+                {
+                    expr: `sum(rate(${turn("turn_total_traffic_peer_rcvb")}[5m]))`,
+                    legendFormat: "from peers",
+                },
+                {
+                    expr: `sum(rate(${turn("turn_total_traffic_peer_sentb")}[5m]))`,
+                    legendFormat: "to peers",
+                },
+            ],
+            style: { unit: "Bps" },
+        },
+    ];
 }
 
 /** A variable with one preset value. */

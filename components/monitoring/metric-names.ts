@@ -203,3 +203,24 @@ export const RABBITMQ_METRICS = [
 
 /** One of the RabbitMQ metrics above. */
 export type RabbitMqMetric = (typeof RABBITMQ_METRICS)[number];
+
+/**
+ * coturn's Prometheus metrics the dashboard and the alerts read, as coturn 4.17.0 registers them
+ * (src/apps/relay/prom_server.c at tag 4.17.0, commit 54ef76ce; the coturn/coturn:4.17.0-r0 image
+ * builds it with the endpoint, components/images.ts COTURN.prometheus), without a prefix:
+ *   - turn_total_allocations: gauge of current allocations, label `type` (270-272, 427-438);
+ *   - turn_unauthenticated_401_responses: counter of 401 challenges to UDP requests (211-212);
+ *   - turn_total_traffic_{rcvb,sentb,peer_rcvb,peer_sentb}: counters of bytes of finished
+ *     sessions, client side and peer side (252-267).
+ */
+export const COTURN_METRICS = [
+    "turn_total_allocations",
+    "turn_unauthenticated_401_responses",
+    "turn_total_traffic_rcvb",
+    "turn_total_traffic_sentb",
+    "turn_total_traffic_peer_rcvb",
+    "turn_total_traffic_peer_sentb",
+] as const;
+
+/** One of coturn's metrics above. */
+export type CoturnMetric = (typeof COTURN_METRICS)[number];

@@ -43,6 +43,8 @@ export interface MonitoringArgs {
         readonly roomLimit: number;
         /** ErizoControllers the room limit applies to. */
         readonly erizoControllers: number;
+        /** Add the TURN panels. */
+        readonly turn?: boolean;
     };
 }
 
@@ -116,6 +118,7 @@ export class Monitoring extends pulumi.ComponentResource {
                 namespace: args.dashboard.namespace,
                 roomLimitPerController: args.dashboard.roomLimit,
                 erizoControllers: args.dashboard.erizoControllers,
+                turn: args.dashboard.turn,
             });
             new k8s.core.v1.ConfigMap(
                 `${name}-dashboard`,

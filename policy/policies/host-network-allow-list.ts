@@ -24,7 +24,7 @@ const configSchema: PolicyConfigSchema = {
         allowedTiers: {
             type: "array",
             items: { type: "string" },
-            default: ["erizo-controller", "erizo-agent"],
+            default: ["erizo-controller", "erizo-agent", "turn", "media-check"],
             description: `Tiers (pod label ${TIER_LABEL}) allowed to set hostNetwork: true.`,
         },
         allowedDnsPolicies: {
@@ -41,8 +41,8 @@ const configSchema: PolicyConfigSchema = {
 export const hostNetworkAllowList: ResourceValidationPolicy = {
     name: NAME,
     description:
-        "hostNetwork: true only for allow-listed tiers (erizo-controller, erizo-agent by " +
-        "default), and then with dnsPolicy ClusterFirstWithHostNet.",
+        "hostNetwork: true only for allow-listed tiers (erizo-controller, erizo-agent, turn and " +
+        "media-check by default), and then with dnsPolicy ClusterFirstWithHostNet.",
     enforcementLevel: "mandatory",
     severity: "high",
     configSchema,
@@ -68,9 +68,10 @@ export const hostNetworkAllowList: ResourceValidationPolicy = {
                         ],
                         "a host-network pod shares the node's network namespace: it can bind " +
                             "any node port, see all node traffic and reach node-local services, " +
-                            "and it violates the Pod Security baseline; only the media and " +
-                            "signalling tiers need it, to announce the node address and take " +
-                            "UDP port ranges.",
+                            "and it violates the Pod Security baseline; only the media, signalling " +
+                            "and TURN tiers (and the media check, which tests the media nodes' " +
+                            "network) need it, to announce the node address and take UDP port " +
+                            "ranges.",
                         "remove hostNetwork and expose the pod through a Service, or, if this " +
                             "tier really needs the node network, add it to this policy's " +
                             "allowedTiers (or an exemption with a reason).",

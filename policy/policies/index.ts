@@ -16,6 +16,10 @@ import { resourceRequestsAndLimits } from "./resource-requests-and-limits";
 import { serviceRouting } from "./service-routing";
 import { statefulTiersGuaranteedQos } from "./stateful-tiers-guaranteed-qos";
 import { statefulsetServiceHeadless } from "./statefulset-service-headless";
+import { turnAdvertisedToClients } from "./turn-advertised-to-clients";
+import { turnDeniesPrivatePeers } from "./turn-denies-private-peers";
+import { turnRelayRangeClearOfMedia } from "./turn-relay-range-clear-of-media";
+import { turnTlsHasCertificate } from "./turn-tls-has-certificate";
 
 export {
     configConsumersRollOnChange,
@@ -33,6 +37,10 @@ export {
     serviceRouting,
     statefulTiersGuaranteedQos,
     statefulsetServiceHeadless,
+    turnAdvertisedToClients,
+    turnDeniesPrivatePeers,
+    turnRelayRangeClearOfMedia,
+    turnTlsHasCertificate,
 };
 
 /** Every policy of the pack, resource policies first. */
@@ -52,4 +60,8 @@ export const policies: Policies = [
     noServiceAccountToken,
     networkPolicyCoverage,
     serviceRouting,
+    turnRelayRangeClearOfMedia,
+    turnTlsHasCertificate,
+    turnDeniesPrivatePeers,
+    turnAdvertisedToClients,
 ];

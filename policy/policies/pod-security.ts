@@ -61,6 +61,12 @@ export const DEFAULT_TIERS = {
     mongodb: { runAsRoot: ["data-owner"], capabilities: { "data-owner": ["CHOWN"] } },
     // ROV runs node from the Licode image, whose only user is root; it writes nothing.
     rov: { runAsRoot: ["rov"] },
+    // TURN on the host network: coturn binds 443 as root and drops to nobody (proc-user), and its
+    // start script writes the root-only config copy; behind a LoadBalancer it runs as nobody.
+    turn: {
+        runAsRoot: ["turn", "prepare"],
+        capabilities: { turn: ["NET_BIND_SERVICE", "SETUID", "SETGID"] },
+    },
 };
 
 const containerNames = {

@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { StackConfig, parseStackConfig } from "../../components/stack-config";
+import { StackConfig, parseStackConfig } from "../../components/config";
 import { stackConfig } from "../harness/program";
 import { ROOT, RunResult, explain, keepsWorkingTreeUnchanged, pulumiEnv, run } from "./engine";
 

@@ -31,7 +31,7 @@ async function check(
 
 const HOST = { hostNetwork: true, dnsPolicy: "ClusterFirstWithHostNet" };
 const TIER =
-    /hostNetwork is true but its tier is "nuve", not one of \[erizo-controller, erizo-agent\]/;
+    /hostNetwork is true but its tier is "nuve", not one of \[erizo-controller, erizo-agent, turn, media-check\]/;
 
 describe("host-network-allow-list", () => {
     it("accepts the allow-listed tiers with ClusterFirstWithHostNet", async () => {

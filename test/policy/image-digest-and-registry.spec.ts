@@ -176,13 +176,13 @@ describe("image-digest-and-registry", () => {
         });
     });
 
-    it("prod requires digests from docker.io/library and docker.io/lynckia, exempting Licode v10", () => {
+    it("prod requires digests from docker.io/library, docker.io/lynckia and docker.io/coturn, exempting Licode v10 and coturn 4.17.0-r0", () => {
         const file = path.resolve(__dirname, "..", "..", "policy", "config", "prod.json");
         const prod = JSON.parse(fs.readFileSync(file, "utf8"))["image-digest-and-registry"];
         assert.deepStrictEqual(prod, {
             enforcementLevel: "mandatory",
             requireDigest: true,
-            allowedRegistries: ["docker.io/library", "docker.io/lynckia"],
+            allowedRegistries: ["docker.io/library", "docker.io/lynckia", "docker.io/coturn"],
             exemptions: [
                 {
                     resource: "*",
@@ -190,6 +190,15 @@ describe("image-digest-and-registry", () => {
                     reason:
                         "lynckia/licode:v10 has no published digest; set licode:image.digest to " +
                         "the digest your registry reports for the image you tested",
+                    expires: "2027-03-31",
+                },
+                {
+                    resource: "*",
+                    image: "docker.io/coturn/coturn:4.17.0-r0",
+                    reason:
+                        "no public record this project can cite holds the digest of " +
+                        "coturn/coturn:4.17.0-r0; set licode:turn.image.digest to the digest " +
+                        "your registry reports for the image you tested",
                     expires: "2027-03-31",
                 },
             ],

@@ -385,6 +385,10 @@ describe("pod-security", () => {
                 },
                 mongodb: { runAsRoot: ["data-owner"], capabilities: { "data-owner": ["CHOWN"] } },
                 rov: { runAsRoot: ["rov"] },
+                turn: {
+                    runAsRoot: ["turn", "prepare"],
+                    capabilities: { turn: ["NET_BIND_SERVICE", "SETUID", "SETGID"] },
+                },
             });
         });
 

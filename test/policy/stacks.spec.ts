@@ -521,11 +521,89 @@ describe("the policy pack on the program's stacks", function () {
             );
             assert.match(
                 byResource.get("rabbitmq") ?? "",
-                /is quay\.io\/rabbitmq\/rabbitmq, which is not under an allowed registry \(docker\.io\/library, docker\.io\/lynckia\)/,
+                /is quay\.io\/rabbitmq\/rabbitmq, which is not under an allowed registry \(docker\.io\/library, docker\.io\/lynckia, docker\.io\/coturn\)/,
             );
             assert.match(
                 byResource.get("erizo-controller") ?? "",
                 /"lynckia\/licode:v11" has no @sha256/,
+            );
+        });
+    });
+
+    describe("catches broken TURN in prod", () => {
+        let prod: Fixture[];
+        before(async () => {
+            prod = asFixtures(await resourcesOf("prod"));
+        });
+        const CONFIG_MAP = "kubernetes:core/v1:ConfigMap";
+        const editConf = (edit: (text: string) => string) =>
+            broken(prod, CONFIG_MAP, "turn-config", (p) => {
+                p.data["turnserver.conf"] = edit(p.data["turnserver.conf"]);
+            });
+
+        it("coturn relaying into a media pool's range", async () => {
+            const fixtures = editConf((t) =>
+                t
+                    .replace(/^min-port=.*$/m, "min-port=41500")
+                    .replace(/^max-port=.*$/m, "max-port=49999"),
+            );
+            const found = await caught("prod", fixtures, "turn-relay-range-clear-of-media");
+            assert.deepStrictEqual(
+                found.map(([level, resource]) => [level, resource]),
+                [["mandatory", "turn-config"]],
+            );
+            assert.match(
+                found[0][2],
+                /the relay ports 41500-49999 overlap the media range 41000-41999 of DaemonSet "licode-erizo-agent-overflow"/,
+            );
+        });
+
+        it("coturn allowed to relay to the cluster's private ranges", async () => {
+            const fixtures = editConf((t) =>
+                t
+                    .replace(/^denied-peer-ip=10\..*\n/m, "")
+                    .replace(/^denied-peer-ip=169\.254\..*\n/m, ""),
+            );
+            const found = await caught("prod", fixtures, "turn-denies-private-peers");
+            assert.deepStrictEqual(
+                found.map(([level, resource]) => [level, resource]),
+                [["mandatory", "turn-config"]],
+            );
+            assert.match(
+                found[0][2],
+                /denied-peer-ip does not cover 10\.0\.0\.0\/8, 169\.254\.0\.0\/16/,
+            );
+        });
+
+        it("the TLS listener without its certificate Secret mounted", async () => {
+            const fixtures = broken(prod, DAEMONSET, "turn", (p) => {
+                containerOf(p, "turn").volumeMounts = containerOf(p, "turn").volumeMounts.filter(
+                    (m: { name: string }) => m.name !== "tls",
+                );
+            });
+            const found = await caught("prod", fixtures, "turn-tls-has-certificate");
+            assert.deepStrictEqual(
+                found.map(([level, resource]) => [level, resource]),
+                [["mandatory", "turn"]],
+            );
+            assert.match(found[0][2], /no container mounts a Secret at \/etc\/licode-turn\/tls/);
+        });
+
+        it("clients not told about TURN", async () => {
+            const fixtures = broken(prod, "kubernetes:core/v1:Secret", "licode-config", (p) => {
+                p.stringData["licode_config.js"] = p.stringData["licode_config.js"].replace(
+                    /"turns?:turn\.licode\.example\.com[^"]*",?/g,
+                    "",
+                );
+            });
+            const found = await caught("prod", fixtures, "turn-advertised-to-clients");
+            assert.deepStrictEqual(
+                found.map(([level, resource]) => [level, resource]),
+                [["mandatory", "licode-config"]],
+            );
+            assert.match(
+                found[0][2],
+                /iceServers lists no turn:turn\.licode\.example\.com:3478; iceServers lists no turns:turn\.licode\.example\.com:443/,
             );
         });
     });

@@ -175,11 +175,51 @@ const stackFixture: Fixture[] = [
     ),
     workload(
         "kubernetes:apps/v1:DaemonSet",
-        podSpec([container("agent")], {
-            volumes: [{ name: "creds", secret: { secretName: "creds" } }],
-        }),
+        podSpec(
+            [
+                container("agent", {
+                    env: [
+                        { name: "MIN_PORT", value: "40050" },
+                        { name: "MAX_PORT", value: "40060" },
+                    ],
+                }),
+            ],
+            { volumes: [{ name: "creds", secret: { secretName: "creds" } }] },
+        ),
         { name: "licode-erizo-agent", namespace: "licode" },
     ),
+    // coturn with a relay range over the agent's, a TLS listener without certificate, private
+    // ranges allowed, and clients told nothing: each TURN policy has something to report.
+    {
+        type: "kubernetes:core/v1:ConfigMap",
+        name: "turn-config",
+        props: {
+            metadata: { name: "turn-config", namespace: "licode" },
+            data: {
+                "turnserver.conf":
+                    "min-port=40000\nmax-port=40100\nrealm=turn.example.com\n" +
+                    "denied-peer-ip=10.0.0.0-10.255.255.255\nallow-loopback-peers\n",
+            },
+        },
+    },
+    workload(
+        "kubernetes:apps/v1:DaemonSet",
+        podSpec([container("turn")], {
+            volumes: [{ name: "template", configMap: { name: "turn-config" } }],
+        }),
+        { name: "licode-turn", namespace: "licode" },
+    ),
+    {
+        type: "kubernetes:core/v1:Secret",
+        name: "licode-config",
+        props: {
+            metadata: { name: "licode-config", namespace: "licode" },
+            stringData: {
+                "licode_config.js":
+                    'config.erizoController = {\n  "iceServers": [{ "urls": "turn:turn.example.com:3478" }]\n};\n',
+            },
+        },
+    },
     configObject("ConfigMap", "cfg", { namespace: "licode" }),
     configObject("Secret", "creds", { namespace: "licode", autonamed: true }),
     configObject("ConfigMap", "auto-1", { namespace: "licode", autonamed: true }),

@@ -6,7 +6,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped JSON here */
 import * as assert from "assert";
 import * as vm from "vm";
-import { ConfigError, parseStackConfig } from "../../components/stack-config";
+import { ConfigError, parseStackConfig } from "../../components/config";
 import { rabbitPasswordHash } from "../../components/rabbitmq";
 import { superserviceId } from "../../components/superservice";
 import { decodeSecretKeys } from "../../components/tier";

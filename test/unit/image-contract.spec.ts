@@ -16,7 +16,7 @@ import {
     preStop,
     quiesceAndStopScript,
 } from "../../components/hooks";
-import { LICODE, MONGO, RABBITMQ } from "../../components/images";
+import { COTURN, LICODE, MONGO, RABBITMQ } from "../../components/images";
 import {
     NODE_NAME_ENV,
     RECORDINGS_DIR,
@@ -32,6 +32,8 @@ import {
 import { CONFIG_FILE, DEFINITIONS_PATH, rabbitmqProbes } from "../../components/rabbitmq";
 import { rovCommand, rovProbes } from "../../components/rov";
 import { BOOTSTRAP_SCRIPT } from "../../components/superservice";
+import { turnCommand, turnProbes } from "../../components/turn";
+import { TURN_FILES, TURN_PATHS } from "../../components/turnserver-conf";
 import { ProgramRun, StackResource, runProgram, stackConfig } from "../harness/program";
 
 const WORKLOADS = ["Deployment", "StatefulSet", "DaemonSet", "Job"];
@@ -60,7 +62,10 @@ function expectedFor(workload: StackResource, container: any): Record<string, un
             lifecycle: preStop(controllerDrainScript(controllerDrain(grace), port)),
         };
     }
-    if (kindOf(workload) === "DaemonSet") {
+    if (workload.name === "turn") {
+        return { ...turnProbes(), lifecycle: undefined };
+    }
+    if (kindOf(workload) === "DaemonSet" && workload.name.startsWith("erizo-agent-")) {
         const env = (name: string) => Number(container.env.find((e: any) => e.name === name).value);
         const range = { min: env(LICODE.env.minPort), max: env(LICODE.env.maxPort) };
         return {
@@ -96,6 +101,11 @@ const MOUNT_PATHS = new Set<string>([
     DEFINITIONS_PATH,
     DRAIN_DIR,
     "/tmp",
+    // coturn (images.ts COTURN): its database directory, and the program's own files.
+    COTURN.dataDir,
+    TURN_PATHS.templateDir,
+    TURN_PATHS.runDir,
+    TURN_PATHS.certDir,
 ]);
 
 for (const stack of ["dev", "prod", "local"]) {
@@ -128,6 +138,8 @@ for (const stack of ["dev", "prod", "local"]) {
                 dataOwnerCommand().join(" "),
                 `/bin/bash -c ${BOOTSTRAP_SCRIPT}`,
                 rovCommand().join(" "),
+                turnCommand().join(" "),
+                `/bin/sh ${TURN_PATHS.templateDir}/${TURN_FILES.prepare}`,
             ];
             for (const workload of workloads(run)) {
                 const spec = podSpec(workload);
@@ -302,7 +314,9 @@ describe("the tiers against their images", () => {
     });
 
     it("gives recordings a size-limited volume where ErizoJS writes them", () => {
-        for (const agent of prod.resources.filter((r) => kindOf(r) === "DaemonSet")) {
+        for (const agent of prod.resources.filter(
+            (r) => kindOf(r) === "DaemonSet" && r.name.startsWith("erizo-agent-"),
+        )) {
             const spec = podSpec(agent);
             assert.deepStrictEqual(
                 spec.volumes.find((v: any) => v.name === "recordings"),

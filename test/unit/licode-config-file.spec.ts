@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped JSON here */
 import * as assert from "assert";
 import * as vm from "vm";
-import { parseStackConfig } from "../../components/stack-config";
+import { parseStackConfig } from "../../components/config";
 import { renderLicodeConfig, renderLog4js } from "../../components/licode-config-file";
 
 const VALUES = {

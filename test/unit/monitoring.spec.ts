@@ -14,7 +14,7 @@ import { ApiDiscovery } from "../../components/monitoring/api-discovery";
 import { GRAFANA_DASHBOARD_LABEL } from "../../components/monitoring/monitoring";
 import { planMonitoring } from "../../components/monitoring/plan";
 import { ROV_METRICS } from "../../components/rov";
-import { ConfigError, ConfigProblem, parseStackConfig } from "../../components/stack-config";
+import { ConfigError, ConfigProblem, parseStackConfig } from "../../components/config";
 import { ProgramRun, StackResource, runProgram, stackConfig } from "../harness/program";
 
 const SERVICE_MONITOR = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor";
@@ -193,6 +193,7 @@ describe("metrics on, with the Prometheus Operator (prod, serviceMonitor and pro
         assert.deepStrictEqual(monitors.map((m) => m.name).sort(), [
             "monitoring-rabbitmq",
             "monitoring-rov",
+            "monitoring-turn",
         ]);
         for (const monitor of monitors) {
             assert.strictEqual(monitor.props.metadata.labels.release, "kube-prometheus-stack");
@@ -207,7 +208,19 @@ describe("metrics on, with the Prometheus Operator (prod, serviceMonitor and pro
         assert.deepStrictEqual(rov.endpoints[0].port, "metrics");
         const rabbit = monitors.find((m) => m.name === "monitoring-rabbitmq")?.props.spec;
         assert.deepStrictEqual(rabbit.endpoints[0].port, "prometheus");
-        for (const name of ["rov", "rabbitmq"]) {
+        // coturn's endpoint, through its headless metrics Service only (not a LoadBalancer).
+        const turn = monitors.find((m) => m.name === "monitoring-turn")?.props.spec;
+        assert.deepStrictEqual(turn.endpoints[0].port, "metrics");
+        const selected = ofType(prod, "kubernetes:core/v1:Service").filter((service) =>
+            Object.entries(turn.selector.matchLabels).every(
+                ([key, value]) => service.props.metadata.labels?.[key] === value,
+            ),
+        );
+        assert.deepStrictEqual(
+            selected.map((service) => service.name),
+            ["turn-metrics"],
+        );
+        for (const name of ["rov", "rabbitmq", "turn-metrics"]) {
             assert.strictEqual(find(prod, "Service", name).props.metadata.annotations, undefined);
         }
     });
@@ -226,6 +239,9 @@ describe("metrics on, with the Prometheus Operator (prod, serviceMonitor and pro
                 "LicodeConnectionsFailing",
                 "LicodeRoomsNearControllerLimit",
                 "LicodeMetricsDown",
+                "LicodeTurnDown",
+                "LicodeTurnAllocationsFailing",
+                "LicodeTurnNearQuota",
             ],
         );
         const expr = (name: string) => rules.find((r) => r.alert === name).expr;

@@ -4,7 +4,7 @@ import {
     ConfigProblem,
     DEFAULT_RESOURCES,
     parseStackConfig,
-} from "../../components/stack-config";
+} from "../../components/config";
 
 const VALID = { networkPolicy: { enabled: false } };
 

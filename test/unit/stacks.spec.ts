@@ -131,7 +131,7 @@ for (const stack of ["dev", "prod"]) {
         it("runs ErizoController and ErizoAgent on the host network with ClusterFirstWithHostNet and no Service", () => {
             const hostTiers = [
                 find(run, "Deployment", "erizo-controller"),
-                ...ofKind(run, "DaemonSet"),
+                ...ofKind(run, "DaemonSet").filter((ds) => ds.name.startsWith("erizo-agent-")),
             ];
             assert.ok(hostTiers.length >= 2);
             for (const workload of hostTiers) {
@@ -154,7 +154,10 @@ for (const stack of ["dev", "prod"]) {
                     );
                 }
             }
-            for (const workload of workloads(run).filter((w) => !hostTiers.includes(w))) {
+            // TURN (when on) has its own host-network test below.
+            for (const workload of workloads(run).filter(
+                (w) => !hostTiers.includes(w) && w.name !== "turn",
+            )) {
                 assert.notStrictEqual(podTemplate(workload).spec.hostNetwork, true, workload.name);
             }
         });
@@ -386,17 +389,19 @@ describe("stack differences (data, not code paths)", () => {
     });
 
     it("runs one ErizoAgent DaemonSet per media pool, each with its own nodes and UDP range", () => {
-        const pools = ofKind(prod, "DaemonSet").map((ds) => {
-            const spec = podTemplate(ds).spec;
-            const env = Object.fromEntries(
-                spec.containers[0].env.map((e: any) => [e.name, e.value]),
-            );
-            return {
-                name: ds.props.metadata.name,
-                nodes: spec.nodeSelector,
-                range: `${env.MIN_PORT}-${env.MAX_PORT}`,
-            };
-        });
+        const pools = ofKind(prod, "DaemonSet")
+            .filter((ds) => ds.name.startsWith("erizo-agent-"))
+            .map((ds) => {
+                const spec = podTemplate(ds).spec;
+                const env = Object.fromEntries(
+                    spec.containers[0].env.map((e: any) => [e.name, e.value]),
+                );
+                return {
+                    name: ds.props.metadata.name,
+                    nodes: spec.nodeSelector,
+                    range: `${env.MIN_PORT}-${env.MAX_PORT}`,
+                };
+            });
         assert.deepStrictEqual(pools, [
             {
                 name: "licode-erizo-agent-primary",
@@ -523,7 +528,9 @@ describe("rollouts that keep live calls", () => {
         // 2 controllers × (1800 s grace + 300 s to start) = 70 minutes.
         assert.strictEqual(find(prod, "Deployment", "erizo-controller").updateTimeout, "70m");
         // 4 nodes a pool, 1 at a time × (1800 + 300) s = 140 minutes.
-        for (const agent of ofKind(prod, "DaemonSet")) {
+        for (const agent of ofKind(prod, "DaemonSet").filter((ds) =>
+            ds.name.startsWith("erizo-agent-"),
+        )) {
             assert.strictEqual(agent.updateTimeout, "140m", agent.name);
         }
     });
