@@ -226,3 +226,163 @@ export const RABBITMQ = {
     /** configure.md 2526-2556: the server reads `RABBITMQ_DEFAULT_USER`/`_PASS` and creates that user on a blank node. */
     env: { defaultUser: "RABBITMQ_DEFAULT_USER", defaultPass: "RABBITMQ_DEFAULT_PASS" },
 } as const;
+
+/**
+ * The coturn project's image, `coturn/coturn` (github.com/coturn/coturn at tag docker/4.17.0-r0,
+ * commit 28e7f6af, which builds coturn 4.17.0, commit 54ef76ce: the CI workflow
+ * .github/workflows/docker.yml 44-52 turns the tag into the git ref). Files below are
+ * docker/coturn/debian/Dockerfile ("Dockerfile"), docker/coturn/rootfs/usr/local/bin/
+ * docker-entrypoint.sh ("entrypoint") and coturn's own sources at 4.17.0.
+ */
+export const COTURN = {
+    /** Dockerfile 5, 99: `FROM debian:trixie-slim`; /bin/sh (dash) and bash are present. */
+    base: "debian:trixie-slim",
+    /** Dockerfile 62 `./configure --prefix=/usr`; Makefile.in 148-154 installs turnserver and turnutils_* into it. */
+    binary: "/usr/bin/turnserver",
+    /** Makefile.in 152: the STUN client the probes run. */
+    stunClient: "/usr/bin/turnutils_stunclient",
+    /** Dockerfile 137: `USER nobody:nogroup`; Debian's nobody is 65534. */
+    user: { name: "nobody", group: "nogroup", uid: 65534 },
+    /**
+     * Dockerfile 63, 89, 141: the database directory, owned by nobody and a VOLUME; coturn creates
+     * an SQLite file there at start even when every user is in the config (userdb option).
+     */
+    dataDir: "/var/lib/coturn",
+    /** Dockerfile 81: the default config file is removed; the program always passes `-c`. */
+    shipsNoConfig: true,
+    /**
+     * Dockerfile 126-135: `setcap CAP_NET_BIND_SERVICE=+ep /usr/bin/turnserver` lets nobody bind
+     * 443. A file capability is not granted under no_new_privs (allowPrivilegeEscalation: false), so
+     * the program binds 443 either as root that drops to nobody after binding (mainrelay.c 3938,
+     * `drop_privileges` with proc-user/proc-group, 3321-3350), or in its own network namespace
+     * where net.ipv4.ip_unprivileged_port_start allows it.
+     */
+    fileCapabilityNetBindService: true,
+    /** Dockerfile 139: `EXPOSE 3478 3478/udp 5349 5349/udp`; the program listens on 3478 and 443. */
+    exposedPorts: [3478, 5349],
+    /**
+     * Dockerfile 143, entrypoint 3-14: the entrypoint prepends `turnserver` to arguments starting
+     * with "-" and runs every argument through `eval "echo $i"` (8-12), so `$(...)` in an argument
+     * is executed. The program sets `command` and never goes through it.
+     */
+    entrypointEvalsArguments: true,
+    /**
+     * mainrelay.c 3930-3935: SIGTERM and SIGINT end turnserver (shutdown_handler, 4509), SIGUSR1
+     * enters drain mode (drain_handler, 4517; coturn 4.17 only); 3927: SIGUSR2 reloads the TLS
+     * certificates (reload_ssl_certs, 4497). turnserver is PID 1 when run as the command. Debian's
+     * coturn 4.6.1 (the local image) handles only SIGUSR2 (mainrelay.c 2616 at 4.6.1): as PID 1 it
+     * ignores SIGTERM and ends at the grace period's SIGKILL (test/turn/image.spec.ts).
+     */
+    signals: { stop: "SIGTERM", drain: "SIGUSR1", reloadCertificates: "SIGUSR2" },
+    /**
+     * The Prometheus endpoint: built when libmicrohttpd is present (configure 848-882; Dockerfile
+     * 30 installs libmicrohttpd-dev), off unless `prometheus` is set (mainrelay.c 219), on port 9641
+     * (prom_server.h 46), path /metrics (mainrelay.c 222); `GET /` answers 200 "ok" as a health
+     * check (prom_server.c 139-143). Debian's coturn 4.6.1 has no endpoint (`turnserver -h` lists
+     * no prometheus option).
+     */
+    prometheus: { port: 9641, path: "/metrics", healthPath: "/" },
+    /**
+     * prom_server.c at 4.17.0: `turn_total_allocations` (gauge, label `type`, 270-272; raised and
+     * lowered per allocation, 427-438) and `turn_unauthenticated_401_responses` (counter of 401
+     * challenges to UDP requests, 211-212). coturn counts no failed allocation as such.
+     */
+    metrics: {
+        allocations: "turn_total_allocations",
+        unauthorizedResponses: "turn_unauthenticated_401_responses",
+        receivedBytes: "turn_total_traffic_rcvb",
+        sentBytes: "turn_total_traffic_sentb",
+        peerReceivedBytes: "turn_total_traffic_peer_rcvb",
+        peerSentBytes: "turn_total_traffic_peer_sentb",
+    },
+    /**
+     * examples/etc/turnserver.conf 774-784 (4.17.0): loopback peers are refused unless
+     * allow-loopback-peers is set ("the no-loopback-peers option is replaced by
+     * allow-loopback-peers"; mainrelay.c 168 defaults it to false).
+     */
+    refusesLoopbackPeersByDefault: true,
+    /**
+     * userdb.c 732-778: a `user=name:password` line splits at the first ":", and a password that
+     * starts with "0x" is read as a hex key, not a password.
+     */
+    userLine: { separator: ":", keyPrefix: "0x" },
+} as const;
+
+/**
+ * Images built on this machine for the local node (tools/images/; README.md "Local images"), which
+ * stand where the official images above stand in the local stack. They are not the official images:
+ * each entry names what it keeps of the contract above and what it leaves untested.
+ */
+export const LOCAL_IMAGES = {
+    /**
+     * RabbitMQ 4.0.5 and Erlang/OTP 27 from Debian trixie's packages, laid out like RABBITMQ above
+     * (tools/images/rabbitmq/rootfs.sh cites each line of 4.3/ubuntu/Dockerfile it follows). Differs
+     * from rabbitmq:4.3 in version (4.3/ubuntu/Dockerfile 236), Erlang and OpenSSL builds (35, 40),
+     * base (199) and install path (239-242). 4.0.5 permits transient non-exclusive queues by default,
+     * so the image accepts RABBITMQ.permitTransientQueuesKey without needing it.
+     */
+    rabbitmq: { ref: "localhost/rabbitmq:4.0.5-management", standIn: false },
+    /**
+     * A STAND-IN for MONGO above: FerretDB 1.24.2 (SQLite backend), not mongod, behind an entrypoint
+     * that keeps MONGO.uid, MONGO.dataDir, MONGO.configDbDir, MONGO.port, MONGO.home and MONGO.env
+     * (7.0/docker-entrypoint.sh 4-6, 12-23, 71-87, 258-299, 371-380, 403-420), with mongosh from npm.
+     */
+    mongoStandIn: {
+        ref: "localhost/mongo-standin:ferretdb-1.24.2",
+        standIn: true,
+        /** The parts of the mongo image's contract the stand-in does not exercise, with their sources. */
+        untested: [
+            "mongod's WiredTiger storage, journal and crash recovery, and --wiredTigerCacheSizeGB (accepted, ignored)",
+            "MongoDB's SCRAM and its roles: FerretDB's experimental --test-enable-new-auth authenticates and enforces no role",
+            "first-init detection by mongod's files (docker-entrypoint.sh 285-299) and the forked init run (301-401)",
+            "/docker-entrypoint-initdb.d scripts and MONGO_INITDB_DATABASE (docker-entrypoint.sh 274-283, 383-393)",
+            "--config files, TLS, --keyFile, replica sets, config servers (docker-entrypoint.sh 180-245, 306-325)",
+            "the server's behaviour beyond Nuve's calls: FerretDB implements a subset of MongoDB 7.0",
+        ],
+    },
+} as const;
+
+/**
+ * The local Licode image, built on this machine from Licode's source (tools/licode/build-tree.sh,
+ * tools/images/licode/build.sh; tools/licode/README.md), which stands where LICODE above stands in the
+ * local stack. Kept as LICODE records it: installDir, the unmodified entrypoint with its flags and env,
+ * nodeVersion and nodeBinary, root on a writable root filesystem, the processes' script names, ROV's
+ * working directory, TZ=Europe/Madrid (Dockerfile 8-9) and RELEASE (Dockerfile 39-42). What differs:
+ */
+export const LOCAL_LICODE = {
+    ref: "localhost/licode:v10",
+    /**
+     * Dockerfile 1 `FROM ubuntu:20.04`: here `mmdebstrap --variant=minbase bookworm` plus tzdata, which
+     * carries what the entrypoint, probes and hooks call (bash, coreutils, grep, getconf).
+     */
+    base: "debian:bookworm minbase",
+    /**
+     * A STAND-IN for erizoAPI, the native media addon (installErizo.sh -A, erizoAPI/addon.cc 17-28):
+     * JavaScript with the same exports where ErizoJS requires the addon (erizoJS.js 93). It negotiates,
+     * reports the connection events and stats, and binds one UDP socket per connection in
+     * [minport, maxport]; media does not flow (tools/licode/erizo-api-stand-in/README.md lists what
+     * that leaves untested).
+     */
+    erizoApiStandIn: { path: "/opt/licode/erizoAPI/build/Release/addon.js", standIn: true },
+    /**
+     * A STAND-IN for nvm (installUbuntuDeps.sh 73-79 clone it from GitHub): an nvm.sh whose `nvm use`
+     * puts the .nvmrc version's bin directory first on PATH, all initDockerLicode.sh 53-57, 145-146 need.
+     */
+    nvmStandIn: { path: "/opt/licode/build/libdeps/nvm/nvm.sh", standIn: true },
+    /**
+     * Not in the image: Erizo's C++ core and its libraries (installErizo.sh -E; Dockerfile 35 `ldconfig
+     * /opt/licode/build/libdeps/build/lib`), log4cxx, and MongoDB and RabbitMQ (installUbuntuDeps.sh
+     * 97, 105-115), so the entrypoint's --mongodb and --rabbitmq modes (initDockerLicode.sh 64-110) do not
+     * work; the program never uses them.
+     */
+    nativeMedia: false,
+    bundlesMongoAndRabbit: false,
+    /**
+     * The root package's dependencies come from package-lock.json (`npm ci`); the Dockerfile (14, 20)
+     * copies only package.json before installUbuntuDeps.sh 89 runs `npm install`, so the real image
+     * resolved them from package.json's ranges at its build time.
+     */
+    rootDependenciesFromLock: true,
+    /** RELEASE's second line is the commit's date, not the build's (Dockerfile 42): same inputs, same tree. */
+    releaseDateFrom: "commit",
+} as const;
