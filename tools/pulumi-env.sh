@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# The environment every script (and test/engine/env.ts) runs pulumi in. Source it; it never builds anything
+# The environment every script (and test/engine/engine.ts) runs pulumi in. Source it; it never builds anything
 # and never calls a web service:
 #
 #   . tools/pulumi-env.sh || exit 1

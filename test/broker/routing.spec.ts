@@ -71,27 +71,42 @@ function connect(broker: Broker, user = LICODE): Promise<amqp.Connection> {
     });
 }
 
+/** The method of the test's own marker messages (see `flushed`); agents do not count them. */
+const MARKER = "testMarker";
+
 /**
  * An ErizoAgent's queues, declared as erizoAgent.js 299-305 and amqper.js 50, 108-114 do:
  * the direct exchange rpcExchange, the shared queue ErizoAgent and ErizoAgent_<id>, each bound
- * under its own name, both consumed. Records the createErizoJS requests it receives.
+ * under its own name, both consumed. Records the createErizoJS requests it receives, and the
+ * test's markers apart.
  */
 async function agent(broker: Broker, id: string) {
     const connection = await connect(broker);
     const received: number[] = [];
+    const markers = new Set<string>();
     await new Promise<void>((resolve) =>
         connection.exchange("rpcExchange", { type: "direct" }, () => resolve()),
     );
+    const queues = new Map<string, amqp.Queue>();
     for (const name of ["ErizoAgent", `ErizoAgent_${id}`]) {
         await new Promise<void>((resolve) => {
             const queue = connection.queue(name, () => {
                 queue.bind("rpcExchange", name, () => resolve());
-                queue.subscribe((message) => received.push(Number(message.corrID)));
+                queue.subscribe((message) => {
+                    if (message.method === MARKER) {
+                        markers.add(String(message.key));
+                    } else {
+                        received.push(Number(message.corrID));
+                    }
+                });
             });
+            queues.set(name, queue);
         });
     }
-    return { queue: `ErizoAgent_${id}`, received, connection };
+    const own = queues.get(`ErizoAgent_${id}`) as amqp.Queue;
+    return { queue: `ErizoAgent_${id}`, received, connection, own, markers };
 }
+type Agent = Awaited<ReturnType<typeof agent>>;
 
 /** An ErizoController asking for ErizoJS: publishes createErizoJS to rpcExchange under `key`. */
 async function controller(broker: Broker) {
@@ -100,19 +115,42 @@ async function controller(broker: Broker) {
         const e = connection.exchange("rpcExchange", { type: "direct" }, () => resolve(e));
     });
     let corrID = 0;
+    let markers = 0;
     return {
         connection,
-        async ask(count: number, key = "ErizoAgent"): Promise<number[]> {
+        /** Publishes `count` requests under `key` and returns their corrIDs. */
+        ask(count: number, key = "ErizoAgent"): number[] {
             const ids: number[] = [];
             for (let i = 0; i < count; i++) {
                 corrID += 1;
                 ids.push(corrID);
                 exchange.publish(key, { method: "createErizoJS", args: [], corrID, replyTo: "x" });
             }
-            await new Promise((resolve) => setTimeout(resolve, 700));
             return ids;
         },
+        /**
+         * Resolves once every request published so far that was routed to `agent`'s own queue has
+         * reached it: the queue is bound under a one-off key, a marker follows the requests on
+         * the same channel, and a queue delivers in the order messages were routed to it.
+         */
+        async flushed(agent: Agent): Promise<void> {
+            markers += 1;
+            const key = `marker-${markers}`;
+            await new Promise<void>((resolve) =>
+                agent.own.bind("rpcExchange", key, () => resolve()),
+            );
+            exchange.publish(key, { method: MARKER, key });
+            await until(`the marker through ${agent.queue}`, async () => agent.markers.has(key));
+        },
     };
+}
+
+/** Resolves once each of `ids` has reached one of `agents` (the requests' state, not a time). */
+async function delivered(ids: number[], agents: Agent[]): Promise<void> {
+    await until(`${ids.length} requests delivered`, async () => {
+        const all = new Set(agents.flatMap((a) => a.received));
+        return ids.every((id) => all.has(id));
+    });
 }
 
 function runHelper(broker: Broker, command: string, self?: string): ChildProcess {
@@ -297,7 +335,8 @@ describe("the broker as the program configures it (real RabbitMQ)", function () 
         const ec = await controller(broker);
         connections.push(a.connection, b.connection, ec.connection);
 
-        const before = await ec.ask(10);
+        const before = ec.ask(10);
+        await delivered(before, [a, b]);
         assert.strictEqual(
             a.received.length + b.received.length,
             10,
@@ -313,10 +352,14 @@ describe("the broker as the program configures it (real RabbitMQ)", function () 
         );
         a.received.length = 0;
         b.received.length = 0;
-        const during = await ec.ask(20);
+        const during = ec.ask(20);
+        await delivered(during, [a, b]);
+        await ec.flushed(a);
         assert.deepStrictEqual(a.received, [], "the draining agent receives no new session");
         assert.deepStrictEqual(b.received, during, "the survivor receives each once");
-        await ec.ask(3, a.queue);
+        ec.ask(3, a.queue);
+        // Requests under a's own key would be in its own queue, ahead of the marker.
+        await ec.flushed(a);
         assert.deepStrictEqual(
             a.received,
             [],
@@ -333,7 +376,9 @@ describe("the broker as the program configures it (real RabbitMQ)", function () 
         a.received.length = 0;
         b.received.length = 0;
         c.received.length = 0;
-        const later = await ec.ask(10);
+        const later = ec.ask(10);
+        await delivered(later, [a, b, c]);
+        await ec.flushed(a);
         assert.deepStrictEqual(a.received, []);
         assert.deepStrictEqual(
             [...b.received, ...c.received].sort((x, y) => x - y),
@@ -348,7 +393,8 @@ describe("the broker as the program configures it (real RabbitMQ)", function () 
         a.received.length = 0;
         b.received.length = 0;
         c.received.length = 0;
-        const after = await ec.ask(12);
+        const after = ec.ask(12);
+        await delivered(after, [a, b, c]);
         const all = [...a.received, ...b.received, ...c.received].sort((x, y) => x - y);
         assert.deepStrictEqual(all, after, "back on the shared queue, each request once");
         assert.ok(before.length === 10);

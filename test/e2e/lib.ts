@@ -215,10 +215,22 @@ export async function killLeftovers(
             // already gone
         }
     }
-    if (pids.length > 0) {
-        await sleep(300);
+    // A SIGKILLed process is gone only once the kernel has torn it down: wait for that, not a time.
+    for (const deadline = Date.now() + 10_000; pids.some(running) && Date.now() < deadline;) {
+        await sleep(50);
     }
     return pids;
+}
+
+/** Whether the process still runs: it exists and is not a zombie (state Z in /proc/PID/stat). */
+function running(pid: number): boolean {
+    try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        // The command name (field 2) may hold spaces and parentheses: the state follows the last ")".
+        return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+    } catch {
+        return false;
+    }
 }
 
 export function sleep(ms: number): Promise<void> {

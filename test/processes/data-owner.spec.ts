@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { MONGO } from "../../components/images";
 import { dataOwnerCommand, dataOwnerContainer } from "../../components/mongodb";
-import { DEFAULT_RESOURCES } from "../../components/stack-config";
+import { DEFAULT_RESOURCES } from "../../components/config";
 import { runBash } from "./real-processes";
 
 describe("MongoDB's data-owner init container (run against a real directory)", function () {

@@ -14,7 +14,15 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { agentDrainScript, controllerDrainScript } from "../../components/hooks";
-import { ended, freePort, runBash, sleep, startNode, uniqueName } from "./real-processes";
+import {
+    ended,
+    freePort,
+    runBash,
+    sleep,
+    startNode,
+    uniqueName,
+    waitUntil,
+} from "./real-processes";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const routing = require("../../components/drain/media-routing.js");
@@ -22,6 +30,14 @@ const routing = require("../../components/drain/media-routing.js");
 const registry = require("../../components/drain/controller-registry.js");
 
 const DRAIN_DIR = path.resolve(__dirname, "..", "..", "components", "drain");
+
+/** The drains' quiet window here: seconds without a client or session before they stop. */
+const QUIET_SECONDS = 2;
+
+/** The drain's log so far ("" before the hook has written it). */
+function logText(file: string): string {
+    return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
+}
 
 describe("media routing plan (pure)", () => {
     const queue = (name: string, consumers = 1) => ({ name, consumers });
@@ -224,6 +240,7 @@ describe("ErizoController drain (run with bash against real processes)", functio
     const children: ChildProcess[] = [];
     const sockets: net.Socket[] = [];
     let log: string;
+    const logSays = (pattern: RegExp) => pattern.test(logText(log));
     afterEach(async () => {
         sockets.splice(0).forEach((s) => s.destroy());
         for (const child of children.splice(0)) {
@@ -258,7 +275,7 @@ describe("ErizoController drain (run with bash against real processes)", functio
                 {
                     process: name,
                     helper: { file: "controller-registry.js", command: "hold-full" },
-                    quietSeconds: 2,
+                    quietSeconds: QUIET_SECONDS,
                     drainSeconds,
                 },
                 port,
@@ -289,7 +306,7 @@ describe("ErizoController drain (run with bash against real processes)", functio
         const clients = [await connect(port), await connect(port)];
         const hook = drain(name, port, fake.dir);
 
-        await sleep(1500);
+        await waitUntil("the helper's first calls to Nuve", () => fake.calls().length >= 2);
         const early = fake.calls();
         assert.deepStrictEqual(early[0], { to: "nuve", method: "getErizoControllers", args: {} });
         assert.deepStrictEqual(early[1], {
@@ -298,7 +315,10 @@ describe("ErizoController drain (run with bash against real processes)", functio
             args: { id: "5f00000000000000000000b2", state: 0 },
         });
 
-        await sleep(2500);
+        // Once the drain has counted the clients, it would stop after quietSeconds (2) of counting
+        // none: a controller still running well after that has been held for its clients.
+        await waitUntil("the drain counting the clients", () => logSays(/clients: 2 in progress/));
+        await sleep((QUIET_SECONDS + 1.5) * 1000);
         assert.strictEqual(child.exitCode, null, "the controller keeps serving its clients");
         assert.strictEqual(child.signalCode, null);
         const left = Date.now();
@@ -431,6 +451,7 @@ describe("ErizoAgent drain (run with bash against real processes)", function () 
     const children: ChildProcess[] = [];
     const udp: dgram.Socket[] = [];
     let log: string;
+    const logSays = (pattern: RegExp) => pattern.test(logText(log));
     let tmp: string;
     beforeEach(() => (tmp = fs.mkdtempSync(path.join(os.tmpdir(), "agent-"))));
     afterEach(async () => {
@@ -499,7 +520,7 @@ describe("ErizoAgent drain (run with bash against real processes)", function () 
                 {
                     process: name,
                     helper: { file: "media-routing.js", command: "drain" },
-                    quietSeconds: 2,
+                    quietSeconds: QUIET_SECONDS,
                     drainSeconds,
                 },
                 range,
@@ -529,13 +550,17 @@ describe("ErizoAgent drain (run with bash against real processes)", function () 
         const session = await media(range.min + 2);
         const hook = drain(name, api.port, range);
 
-        await sleep(1500);
+        await waitUntil("the helper's routing changes", () => changes(api.calls).length >= 3);
         assert.deepStrictEqual(changes(api.calls), [
             "DELETE /api/bindings/%2F/e/rpcExchange/q/ErizoAgent_self/ErizoAgent_self",
             "DELETE /api/bindings/%2F/e/rpcExchange/q/ErizoAgent/ErizoAgent",
             'POST /api/bindings/%2F/e/rpcExchange/q/ErizoAgent_other {"routing_key":"ErizoAgent","arguments":{}}',
         ]);
-        await sleep(2500);
+        // As for the controller: held well past quietSeconds after counting the session.
+        await waitUntil("the drain counting the session", () =>
+            logSays(/media sessions: 1 in progress/),
+        );
+        await sleep((QUIET_SECONDS + 1.5) * 1000);
         assert.strictEqual(child.exitCode, null, "the agent keeps its sessions");
         const left = Date.now();
         session.close();

@@ -6,13 +6,20 @@ import * as assert from "assert";
 import { ChildProcess } from "child_process";
 import * as http from "http";
 import { quiesceAndStopScript, stopScript } from "../../components/hooks";
-import { ended, freePort, runBash, sleep, startNode, uniqueName } from "./real-processes";
+import { ended, freePort, runBash, startNode, uniqueName, waitForOutput } from "./real-processes";
 
-/** A server like Nuve: no SIGTERM handler; `/slow` answers after `delayMs`. */
+/**
+ * A server like Nuve: no SIGTERM handler; `/slow` answers after `delayMs` and says when it has
+ * the request. An idle keep-alive connection stays open until the client closes it (no
+ * keepAliveTimeout), so a test decides how long a connection lasts.
+ */
 function fakeNuveSource(port: number, delayMs: number): string {
-    return `require("http").createServer((q, s) => {
+    return `const server = require("http").createServer((q, s) => {
+        if (q.url === "/slow") console.log("slow request received");
         setTimeout(() => s.end("done"), q.url === "/slow" ? ${delayMs} : 0);
-    }).listen(${port}, "127.0.0.1", () => console.log("up"));`;
+    });
+    server.keepAliveTimeout = 0;
+    server.listen(${port}, "127.0.0.1", () => console.log("up"));`;
 }
 
 /** GETs `path` and resolves with the status, or the error that ended the request. */
@@ -47,16 +54,24 @@ describe("hooks (run with bash against real processes)", function () {
             const server = await startNode(fakeNuveSource(port, 1500), name);
             children.push(server);
             const exit = ended(server);
+            // The hook starts once the server has the request, so it is in flight, not on its way.
+            const received = waitForOutput(server, "slow request received");
             const inFlight = get(port, "/slow");
-            await sleep(100);
+            await received;
+            const drainSeconds = 10;
             const hook = runBash(
-                quiesceAndStopScript({ process: name, port, settleSeconds: 0.2, drainSeconds: 10 }),
+                quiesceAndStopScript({ process: name, port, settleSeconds: 0.2, drainSeconds }),
             );
             assert.strictEqual(await inFlight, 200, "the request in flight must be answered");
             const run = await hook;
             assert.strictEqual(run.code, 0, run.stderr);
             assert.strictEqual(await exit, "SIGTERM", "node ends on the hook's SIGTERM");
-            assert.ok(run.seconds < 4, `the hook took ${run.seconds} s, not the drain limit`);
+            // The request takes 1.5 s and the hook looks once a second: it ends seconds before
+            // drainSeconds, which is what it would take if it missed the connection's end.
+            assert.ok(
+                run.seconds < drainSeconds - 3,
+                `the hook took ${run.seconds} s, close to the drain limit of ${drainSeconds} s`,
+            );
         });
 
         it("stops the server after drainSeconds when a connection stays open", async () => {

@@ -25,6 +25,7 @@ import {
     startNode,
     startSleeper,
     uniqueName,
+    waitUntil,
 } from "./real-processes";
 
 /** A TCP server on loopback whose connections `onConnection` handles. */
@@ -214,45 +215,64 @@ describe("probes (run with bash against real processes)", function () {
         beforeEach(() => (stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "pool-"))));
         afterEach(() => fs.rmSync(stateDir, { recursive: true, force: true }));
 
-        const check = (worker: string) => ({
+        /** Seconds a worker must stay up: far more than a probe takes to start on a busy machine. */
+        const SETTLED_SECONDS = 1.5;
+        const check = (worker: string, graceSeconds = 2) => ({
             worker,
-            settledSeconds: 0.6,
-            graceSeconds: 2,
+            settledSeconds: SETTLED_SECONDS,
+            graceSeconds,
             stateFile: path.join(stateDir, "settled"),
         });
+        /**
+         * Starts a worker and waits until it has stayed up for settledSeconds (it started before
+         * startSleeper returned, so it is at least as old as the time since then).
+         */
+        async function settledWorker(worker: string): Promise<ChildProcess> {
+            const child = startSleeper(worker);
+            children.push(child);
+            await sleep(SETTLED_SECONDS * 1000 + 200);
+            return child;
+        }
 
         it("fails while no worker runs", async () => {
             const run = await runBash(workerPoolScript(check(uniqueName("fakeErizoJS"))));
             assert.strictEqual(run.code, 1);
-            assert.match(run.stderr, /has stayed up for 0.6 s/);
+            assert.match(run.stderr, new RegExp(`has stayed up for ${SETTLED_SECONDS} s`));
         });
 
         it("fails for a fresh worker, passes once it has stayed up, and never matches itself", async () => {
             const worker = uniqueName("fakeErizoJS");
+            const spawning = Date.now();
             children.push(startSleeper(worker));
-            assert.strictEqual((await runBash(workerPoolScript(check(worker)))).code, 1);
-            await sleep(900);
+            const fresh = await runBash(workerPoolScript(check(worker)));
+            // The worker cannot be older than the time since just before it was spawned.
+            const ageBound = (Date.now() - spawning) / 1000;
+            assert.ok(
+                ageBound < SETTLED_SECONDS,
+                `the probe took ${ageBound} s to run, so the worker was not fresh any more`,
+            );
+            assert.strictEqual(fresh.code, 1, "a worker younger than settledSeconds");
+            await sleep(SETTLED_SECONDS * 1000 + 200);
             const run = await runBash(workerPoolScript(check(worker)));
             assert.strictEqual(run.code, 0, run.stderr);
         });
 
         it("stays ready while the agent replaces a worker whose call ended, within the grace", async () => {
             const worker = uniqueName("fakeErizoJS");
-            const first = startSleeper(worker);
-            children.push(first);
-            await sleep(900);
-            assert.strictEqual((await runBash(workerPoolScript(check(worker)))).code, 0);
+            // A grace far longer than replacing the worker takes here: the grace is not under test.
+            const withGrace = check(worker, 10);
+            const first = await settledWorker(worker);
+            assert.strictEqual((await runBash(workerPoolScript(withGrace))).code, 0);
             first.kill("SIGKILL");
             await ended(first);
             children.push(startSleeper(worker));
-            assert.strictEqual((await runBash(workerPoolScript(check(worker)))).code, 0);
+            const run = await runBash(workerPoolScript(withGrace));
+            assert.strictEqual(run.code, 0, run.stderr);
         });
 
         it("turns unready when the agent's workers crash-loop, though a worker process always exists", async () => {
             const worker = uniqueName("fakeErizoJS");
-            const first = startSleeper(worker);
-            children.push(first);
-            await sleep(900);
+            const first = await settledWorker(worker);
             assert.strictEqual((await runBash(workerPoolScript(check(worker)))).code, 0);
             first.kill("SIGKILL");
             // The agent's respawn loop: each worker dies after 300 ms and is replaced at once. The
@@ -267,13 +287,13 @@ describe("probes (run with bash against real processes)", function () {
             children.push(respawner);
             const processAlive = processRunningScript(worker);
             let sawWorkerWhileUnready = false;
-            const deadline = Date.now() + 6000;
-            let run = await runBash(workerPoolScript(check(worker)));
-            while (run.code === 0 && Date.now() < deadline) {
-                await sleep(500);
-                run = await runBash(workerPoolScript(check(worker)));
-            }
-            assert.strictEqual(run.code, 1, "a crash-looping pool must turn unready");
+            // Unready once the grace (2 s) has passed without a worker that stayed up.
+            await waitUntil(
+                "the crash-looping pool to turn unready",
+                async () => (await runBash(workerPoolScript(check(worker)))).code === 1,
+                15000,
+                500,
+            );
             for (let i = 0; i < 5 && !sawWorkerWhileUnready; i++) {
                 sawWorkerWhileUnready = (await runBash(processAlive)).code === 0;
             }

@@ -14,30 +14,87 @@ export function uniqueName(base: string): string {
 /** The outcome of running a script with bash. */
 export interface ScriptRun {
     readonly code: number;
+    readonly stdout: string;
     readonly stderr: string;
     readonly seconds: number;
 }
 
 /**
  * Runs `/bin/bash -c body` without blocking the event loop (so exited children are reaped
- * meanwhile) and reports its exit code, stderr and duration.
+ * meanwhile) and reports its exit code, output and duration. `onStdout` sees the output so far
+ * each time more arrives, for a test that waits for a line while the script still runs.
  */
 export function runBash(
     body: string,
-    options: { readonly timeoutMs?: number; readonly env?: NodeJS.ProcessEnv } = {},
+    options: {
+        readonly timeoutMs?: number;
+        readonly env?: NodeJS.ProcessEnv;
+        readonly onStdout?: (soFar: string) => void;
+    } = {},
 ): Promise<ScriptRun> {
     const started = Date.now();
     return new Promise((resolve) => {
         const child = spawn("/bin/bash", ["-c", body], {
-            stdio: ["ignore", "ignore", "pipe"],
+            stdio: ["ignore", "pipe", "pipe"],
             timeout: options.timeoutMs ?? 20000,
             env: options.env ?? process.env,
         });
+        let stdout = "";
         let stderr = "";
+        child.stdout.on("data", (chunk: Buffer) => {
+            stdout += chunk.toString();
+            options.onStdout?.(stdout);
+        });
         child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
         child.on("close", (code) =>
-            resolve({ code: code ?? -1, stderr, seconds: (Date.now() - started) / 1000 }),
+            resolve({ code: code ?? -1, stdout, stderr, seconds: (Date.now() - started) / 1000 }),
         );
+    });
+}
+
+/**
+ * Resolves once `check` holds, polling every `intervalMs`; fails naming `what` after `timeoutMs`
+ * (below mocha's own timeout, so the failure says what never happened).
+ */
+export async function waitUntil(
+    what: string,
+    check: () => boolean | Promise<boolean>,
+    timeoutMs = 20000,
+    intervalMs = 50,
+): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+        if (Date.now() > deadline) {
+            throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+        }
+        await sleep(intervalMs);
+    }
+}
+
+/**
+ * Resolves once `text` appears in what the child writes to stdout from now on; rejects if the
+ * child exits first.
+ */
+export function waitForOutput(child: ChildProcess, text: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+        let seen = "";
+        const onData = (chunk: Buffer) => {
+            seen += chunk.toString();
+            if (seen.includes(text)) {
+                done();
+                resolve();
+            }
+        };
+        const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+            done();
+            reject(new Error(`the process exited (${signal ?? code}) before printing '${text}'`));
+        };
+        const done = () => {
+            child.stdout?.off("data", onData);
+            child.off("exit", onExit);
+        };
+        child.stdout?.on("data", onData);
+        child.once("exit", onExit);
     });
 }
 

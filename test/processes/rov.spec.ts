@@ -14,7 +14,7 @@ import { forwardSignalsScript } from "../../components/bash";
 import { LICODE } from "../../components/images";
 import { log4jsPath, renderLog4js, renderRovConfig } from "../../components/licode-config-file";
 import { ROV_METRICS } from "../../components/rov";
-import { ended, freePort, sleep } from "./real-processes";
+import { ended, freePort } from "./real-processes";
 
 /** Stands in for rovMetricsServer.js: loads the config as it does and serves /metrics on its port. */
 const FAKE_ROV = `
@@ -78,11 +78,18 @@ async function startRov(
         },
     );
     let output = "";
-    shell.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    shell.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    for (let i = 0; i < 100 && !output.includes("listening"); i++) {
-        await sleep(50);
-    }
+    // Resolves once node says it listens, or the shell has ended (a test then sees why).
+    await new Promise<void>((resolve) => {
+        const onData = (chunk: Buffer) => {
+            output += chunk.toString();
+            if (output.includes("listening")) {
+                resolve();
+            }
+        };
+        shell.stdout?.on("data", onData);
+        shell.stderr?.on("data", onData);
+        shell.once("exit", () => resolve());
+    });
     return { shell, output: () => output };
 }
 

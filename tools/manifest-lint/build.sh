@@ -14,8 +14,11 @@
 # Versions come from tools/manifest-lint/versions.env. A warm run only checks the cache (well under a second).
 #
 # Options:
-#   --force        rebuild everything (ignore the cache)
-#   -h, --help     this text
+#   --force                        rebuild everything (ignore the cache)
+#   --selftest KUBECONFORM SCHEMA_ROOT
+#                                  only run the schema self-test (tools/manifest-lint/selftest/) with that
+#                                  kubeconform against SCHEMA_ROOT (e.g. a cached schemas-* dir), and exit
+#   -h, --help                     this text
 # Environment:
 #   LICODE_CACHE                     cache root (default $HOME/.cache/licode-k8s)
 #   LICODE_MANIFEST_LINT_LOCK_TIMEOUT  seconds to wait for another build's lock (default 3600)
@@ -31,9 +34,15 @@ log() { printf '[manifest-lint] %s\n' "$*" >&2; }
 die() { printf '[manifest-lint] ERROR: %s\n' "$*" >&2; exit 1; }
 
 FORCE=0
+SELFTEST_ONLY=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --force) FORCE=1 ;;
+    --selftest)
+      [ $# -ge 3 ] || die "--selftest needs two arguments: a kubeconform binary and a schema root (see --help)"
+      SELFTEST_ONLY=("$2" "$3")
+      shift 2
+      ;;
     -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit 0 ;;
     *) die "unknown option: $1 (see --help)" ;;
   esac
@@ -46,6 +55,36 @@ done
 : "${KUBE_SCORE_VERSION:?KUBE_SCORE_VERSION must be set in $VERSIONS_FILE}"
 : "${KUBECONFORM_VERSION:?KUBECONFORM_VERSION must be set in $VERSIONS_FILE}"
 : "${KUBERNETES_SCHEMA_VERSION:?KUBERNETES_SCHEMA_VERSION must be set in $VERSIONS_FILE}"
+
+# selftest KUBECONFORM SCHEMA_ROOT: the schemas accept tools/manifest-lint/selftest/valid.yaml and reject the
+# unknown field, the wrong type and the unknown kind (so a too-lax or broken schema set is never cached).
+selftest() {
+  local kc="$1" root="$2" dir="$SCRIPT_DIR/selftest" f outp ok=1
+  local loc="$root/{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json"
+  run_kc() { "$kc" -strict -summary -kubernetes-version "${KUBERNETES_SCHEMA_VERSION#v}" -schema-location "$loc" "$1" 2>&1; }
+  if ! outp="$(run_kc "$dir/valid.yaml")"; then
+    log "self-test: valid.yaml was rejected:"; printf '%s\n' "$outp" >&2; ok=0
+  fi
+  for f in "unknown-field.yaml:additional properties 'imagePullPolicyy' not allowed" \
+           "wrong-type.yaml:got string, want integer" \
+           "unknown-kind.yaml:could not find schema for Widget"; do
+    # The output is matched in bash, not piped to `grep -q`: grep exits at its first match, and with
+    # pipefail the writer's SIGPIPE (bash writes a builtin printf's output line by line) failed the check.
+    if outp="$(run_kc "$dir/${f%%:*}")"; then
+      log "self-test: ${f%%:*} was accepted"; ok=0
+    elif [[ "$outp" != *"${f#*:}"* ]]; then
+      log "self-test: ${f%%:*} was rejected, but not with '${f#*:}':"; printf '%s\n' "$outp" >&2; ok=0
+    fi
+  done
+  [ "$ok" = 1 ] && log "self-test: valid.yaml passes; unknown field, wrong type and unknown kind are rejected"
+}
+
+if [ ${#SELFTEST_ONLY[@]} -gt 0 ]; then
+  [ -x "${SELFTEST_ONLY[0]}" ] || die "--selftest: '${SELFTEST_ONLY[0]}' is not an executable kubeconform"
+  [ -d "${SELFTEST_ONLY[1]}" ] || die "--selftest: '${SELFTEST_ONLY[1]}' is not a directory of schemas"
+  selftest "${SELFTEST_ONLY[@]}" || die "the schemas in ${SELFTEST_ONLY[1]} fail the self-test"
+  exit 0
+fi
 
 # The schemas should describe the cluster the program is tested against.
 cluster_k8s="$(sed -n 's/^K8S_VERSION=//p' "$ROOT/tools/cluster/versions.env" 2>/dev/null || true)"
@@ -109,27 +148,6 @@ go_install() { # go_install OUTDIR PKG@VERSION LDFLAGS
   (cd "$CACHE" && GOBIN="$out" go install -trimpath -ldflags "$ldflags" "$pkg" >&2) ||
     die "go install $pkg failed (see the Go output above)"
   log "  go install $pkg: $(($(date +%s) - t0)) s"
-}
-
-# selftest KUBECONFORM SCHEMA_ROOT: the schemas accept tools/manifest-lint/selftest/valid.yaml and reject the
-# unknown field, the wrong type and the unknown kind (so a too-lax or broken schema set is never cached).
-selftest() {
-  local kc="$1" root="$2" dir="$SCRIPT_DIR/selftest" f outp ok=1
-  local loc="$root/{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json"
-  run_kc() { "$kc" -strict -summary -kubernetes-version "${KUBERNETES_SCHEMA_VERSION#v}" -schema-location "$loc" "$1" 2>&1; }
-  if ! outp="$(run_kc "$dir/valid.yaml")"; then
-    log "self-test: valid.yaml was rejected:"; printf '%s\n' "$outp" >&2; ok=0
-  fi
-  for f in "unknown-field.yaml:additional properties 'imagePullPolicyy' not allowed" \
-           "wrong-type.yaml:got string, want integer" \
-           "unknown-kind.yaml:could not find schema for Widget"; do
-    if outp="$(run_kc "$dir/${f%%:*}")"; then
-      log "self-test: ${f%%:*} was accepted"; ok=0
-    elif ! printf '%s' "$outp" | grep -qF -- "${f#*:}"; then
-      log "self-test: ${f%%:*} was rejected, but not with '${f#*:}':"; printf '%s\n' "$outp" >&2; ok=0
-    fi
-  done
-  [ "$ok" = 1 ] && log "self-test: valid.yaml passes; unknown field, wrong type and unknown kind are rejected"
 }
 
 # ---- 1. kube-score ----
