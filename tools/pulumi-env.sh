@@ -131,7 +131,8 @@ licode_workspace() {
 licode_ensure_stack() {
   local stack="$1" out
   if out="$(pulumi stack ls --json 2>&1)"; then
-    if printf '%s' "$out" | grep -q "\"name\": \"$stack\""; then
+    # Matched in bash: `printf | grep -q` under pipefail fails when grep exits before printf's last write.
+    if [[ $out == *"\"name\": \"$stack\""* ]]; then
       return 0
     fi
   fi

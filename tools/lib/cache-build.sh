@@ -54,7 +54,7 @@ mod_dir() {
   local json dir
   json="$(go mod download -json "$1" 2>&1)" || die "go mod download $1 failed:
 $json"
-  if printf '%s' "$json" | grep -q '"Error"'; then
+  if [[ $json == *'"Error"'* ]]; then
     die "go mod download $1 failed:
 $json"
   fi

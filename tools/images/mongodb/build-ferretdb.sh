@@ -103,7 +103,7 @@ mkdir -p "$SCRATCH/out"
 
 # A binary that cannot print its own version is not cached.
 reported="$("$SCRATCH/out/ferretdb" --version 2>&1)" || die "the built ferretdb --version failed: $reported"
-printf '%s\n' "$reported" | grep -q "version: $VERSION" ||
+[[ $reported == *"version: $VERSION"* ]] ||
   die "the built ferretdb reports '$reported', expected version $VERSION"
 publish "$SCRATCH/out" "$OUT_DIR"
 log "FerretDB $VERSION built in $(($(date +%s) - t0)) s: $BIN"
