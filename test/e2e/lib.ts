@@ -81,6 +81,8 @@ export function createSuite(): Suite {
         LICODE_CLUSTER_SIGNALLING_NODES: "2",
         LICODE_CLUSTER_MEDIA_NODES: "2",
         LICODE_CLUSTER_GENERAL_NODES: "1",
+        // Simulated (kwok) nodes: these cases need no containers, and run unprivileged and fast.
+        LICODE_CLUSTER_REAL_NODES: "0",
     };
     // No marker here: the control plane's processes outlive each command and cluster.sh stops them.
     delete clusterEnv.LICODE_E2E_MARKER;

@@ -62,46 +62,15 @@ mkdir -p "$OUT"
 START=$(date +%s)
 
 # Fetch a module's go.mod through the proxy; prints the local path of the cached .mod file.
-modfile() {
-  local json
-  if ! json="$(go mod download -json "$1" 2>&1)"; then
-    echo "build.sh: cannot download $1 from the module proxy:" >&2
-    echo "$json" >&2
-    exit 1
-  fi
-  if printf '%s' "$json" | grep -q '"Error"'; then
-    echo "build.sh: cannot download $1 from the module proxy:" >&2
-    echo "$json" >&2
-    exit 1
-  fi
-  printf '%s' "$json" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p'
-}
-modtime() { # commit time of a module version, from the proxy's .info (for reproducible buildDate)
-  go mod download -json "$1" | sed -n 's/^[[:space:]]*"Info": "\(.*\)",\{0,1\}$/\1/p' \
-    | xargs cat | sed -n 's/.*"Time":"\([^"]*\)".*/\1/p'
-}
+modfile() { k8s_modfile "$1" || { echo "build.sh: see above" >&2; exit 1; }; }
 
 # ---------------------------------------------------------------------------------------------
 # 1. Kubernetes: wrapper module that maps every staging module to v0.<minor>.<patch>.
 # ---------------------------------------------------------------------------------------------
-K8S_MAJOR="$(echo "${K8S_VERSION#v}" | cut -d. -f1)"
 K8S_MINOR="$(echo "${K8S_VERSION#v}" | cut -d. -f2)"
-K8S_PATCH="$(echo "${K8S_VERSION#v}" | cut -d. -f3)"
-STAGING_VERSION="v0.${K8S_MINOR}.${K8S_PATCH}"
-
-mkdir -p "$TMP/k8s" && cd "$TMP/k8s"
-go mod init local/licode-k8s-build >/dev/null 2>&1
-KK_MOD="$(modfile "k8s.io/kubernetes@$K8S_VERSION")"
-KK_GO="$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$KK_MOD")"
-KK_GODEBUG="$(sed -n 's/^godebug \(.*\)$/\1/p' "$KK_MOD")"
-# Every "k8s.io/X => ./staging/src/k8s.io/X" line of the tag's go.mod (generated, never hand-kept).
-mapfile -t STAGING < <(sed -n 's/^[[:space:]]*\(replace[[:space:]]\+\)\{0,1\}\(k8s\.io\/[^[:space:]]*\)[[:space:]]*=>[[:space:]]*\.\/staging\/.*/\2/p' "$KK_MOD")
-[ "${#STAGING[@]}" -gt 10 ] || { echo "build.sh: found only ${#STAGING[@]} staging modules in $KK_MOD" >&2; exit 1; }
-log "k8s.io/kubernetes@$K8S_VERSION: go $KK_GO, godebug ${KK_GODEBUG:-none}, ${#STAGING[@]} staging modules -> $STAGING_VERSION"
-EDIT=(-go="$KK_GO" -require="k8s.io/kubernetes@$K8S_VERSION")
-[ -n "$KK_GODEBUG" ] && EDIT+=(-godebug="$KK_GODEBUG")
-for m in "${STAGING[@]}"; do EDIT+=(-replace="$m=$m@$STAGING_VERSION"); done
-go mod edit "${EDIT[@]}"
+# The wrapper module (tools/cluster/lib.sh, shared with tools/node/build.sh).
+k8s_wrapper_module "$TMP/k8s" || { echo "build.sh: cannot set up the Kubernetes wrapper module" >&2; exit 1; }
+cd "$TMP/k8s"
 
 K8S_CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
 K8S_PKGS=()
@@ -109,15 +78,9 @@ for c in "${K8S_CMDS[@]}"; do K8S_PKGS+=("k8s.io/kubernetes/cmd/$c"); done
 log "resolving k8s dependencies"
 quiet go get "${K8S_PKGS[@]/%/@$K8S_VERSION}"
 
-BUILD_DATE="$(modtime "k8s.io/kubernetes@$K8S_VERSION")"
-[ -n "$BUILD_DATE" ] || BUILD_DATE="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-VFLAGS=""
-for pkg in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
-  VFLAGS+=" -X '$pkg.gitVersion=$K8S_VERSION' -X '$pkg.gitMajor=$K8S_MAJOR' -X '$pkg.gitMinor=$K8S_MINOR'"
-  VFLAGS+=" -X '$pkg.gitTreeState=clean' -X '$pkg.buildDate=$BUILD_DATE'"
-done
+VFLAGS="$(k8s_version_ldflags)"
 log "building ${K8S_CMDS[*]} (slow on a cold cache)"
-go build -trimpath -tags selinux,notest,grpcnotrace -ldflags "-s -w$VFLAGS" -o "$OUT/" "${K8S_PKGS[@]}"
+go build -trimpath -tags "$K8S_BUILD_TAGS" -ldflags "-s -w$VFLAGS" -o "$OUT/" "${K8S_PKGS[@]}"
 
 # ---------------------------------------------------------------------------------------------
 # 2. etcd: its server module has only relative replaces; its requires name published versions.

@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
-# Local Kubernetes control plane for tests: etcd + kube-apiserver + kube-controller-manager +
-# kube-scheduler + kwok (simulated nodes), all on 127.0.0.1, no containers.
+# Local Kubernetes cluster for tests and the demo: etcd + kube-apiserver + kube-controller-manager +
+# kube-scheduler + kwok, and real nodes (tools/node: containerd, kubelet, kube-proxy, CoreDNS,
+# NetworkPolicy enforcement, each node in its own network namespace; root only). With
+# LICODE_CLUSTER_REAL_NODES=0 the nodes are kwok's simulated ones and everything is on 127.0.0.1.
 #
-#   cluster.sh up        start (builds the binaries first if they are not cached); idempotent
-#   cluster.sh down      stop by recorded PIDs; idempotent, also cleans up after a crashed `up`
-#   cluster.sh status    component health and nodes; exits non-zero if the cluster is not up
-#   cluster.sh kubectl … run the built kubectl against the cluster
+#   cluster.sh up                start (builds what is not cached); idempotent
+#   cluster.sh down              stop by recorded PIDs and prefix; idempotent, also cleans up after a crashed `up`
+#   cluster.sh status            component health and nodes; exits non-zero if the cluster is not up
+#   cluster.sh kubectl …         run the built kubectl against the cluster
+#   cluster.sh import ARCHIVE…   import OCI archives (tools/images result lines with `-`: read from stdin)
+#                                into every real node's containerd
 #
-# State (kubeconfig, pki, pids, logs, etcd data) lives in $LICODE_CLUSTER_DIR (default <repo>/.cluster).
-# See README.md for the environment variables.
+# State (kubeconfig, pki, pids, logs, etcd data, node state) lives in $LICODE_CLUSTER_DIR (default
+# <repo>/.cluster). See README.md and tools/node/README.md for the environment variables.
 set -euo pipefail
 
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
+# shellcheck source=../node/lib.sh
+. "$CLUSTER_TOOLS_DIR/../node/lib.sh"
 
 # ---------------------------------------------------------------------------------------------
 # Settings
@@ -102,8 +108,9 @@ component_pids() {
   } | sort -u
 }
 
-stop_all() { # by PID only: the clients first (together), then kube-apiserver, then etcd
+stop_all() { # the real nodes (by prefix), then by PID: the clients (together), kube-apiserver, etcd
   local group name pid items
+  node_down || log "some node resources could not be removed (see the messages above)"
   for group in "kwok kube-scheduler kube-controller-manager" kube-apiserver etcd; do
     items=()
     for name in $group; do
@@ -111,6 +118,19 @@ stop_all() { # by PID only: the clients first (together), then kube-apiserver, t
     done
     [ "${#items[@]}" = 0 ] || stop_pids "${items[@]}"
     for name in $group; do rm -f "$PIDS/$name.pid"; done
+  done
+  stray_pids_kill
+}
+
+# Our tools still working on this state dir after an `up` was killed (a kubectl wait, a ctr import).
+stray_pids_kill() {
+  local f pid argv0
+  for f in $(grep -lsF -- "$STATE/" /proc/[0-9]*/cmdline 2>/dev/null); do
+    pid="${f#/proc/}" pid="${pid%/cmdline}"
+    IFS= read -r -d '' argv0 <"$f" 2>/dev/null || [ -n "${argv0:-}" ] || continue
+    case "$(basename -- "$argv0")" in
+      kubectl | ctr) log "stopping leftover $(basename -- "$argv0") (pid $pid)"; kill -KILL "$pid" 2>/dev/null || true ;;
+    esac
   done
 }
 
@@ -130,8 +150,18 @@ fail_start() { # fail_start NAME MESSAGE: show the log tail, stop everything, ex
   tail -n 40 "$LOGS/$name.log" >&2 || true
   echo "[cluster] ----" >&2
   log "stopping what was started"
+  trap - EXIT
   stop_all
   exit 1
+}
+
+up_failed() { # EXIT trap of `up` (set -e failure or interrupt): stop everything it started
+  local rc=$?
+  trap - EXIT
+  [ "$rc" = 0 ] && return 0
+  log "up failed (exit $rc); stopping what was started"
+  stop_all
+  exit "$rc"
 }
 
 wait_healthy() { # wait_healthy NAME CHECK-FUNCTION
@@ -151,7 +181,7 @@ CURL=(curl -fsS --max-time 2)
 check_etcd() { "${CURL[@]}" "http://127.0.0.1:$ETCD_PORT/health" | grep -q '"health":"true"'; }
 check_apiserver() {
   "${CURL[@]}" --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" \
-    "https://127.0.0.1:$API_PORT/readyz" | grep -qx ok
+    "https://$API_HOST:$API_PORT/readyz" | grep -qx ok
 }
 check_kcm() { "${CURL[@]}" -k "https://127.0.0.1:$KCM_PORT/healthz" | grep -qx ok; }
 check_scheduler() { "${CURL[@]}" -k "https://127.0.0.1:$SCHED_PORT/healthz" | grep -qx ok; }
@@ -184,10 +214,8 @@ make_pki() {
         openssl x509 -req -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 -out "$1.crt" \
           -extfile <(printf '%s\n' "$3") 2>/dev/null
     }
-    sign apiserver "/CN=kube-apiserver" "$(printf '%s\n' \
-      'basicConstraints=CA:FALSE' 'keyUsage=critical,digitalSignature,keyEncipherment' \
-      'extendedKeyUsage=serverAuth' \
-      "subjectAltName=IP:127.0.0.1,IP:${FIRST_SERVICE_IP},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local")"
+    sign apiserver "/CN=kube-apiserver" "$(apiserver_cert_ext)"
+    apiserver_sans >apiserver.sans
     sign admin "/O=system:masters/CN=licode-admin" "$(printf '%s\n' \
       'basicConstraints=CA:FALSE' 'keyUsage=critical,digitalSignature,keyEncipherment' \
       'extendedKeyUsage=clientAuth')"
@@ -195,6 +223,33 @@ make_pki() {
     openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
     touch .complete
   ) || die "PKI generation failed"
+}
+
+# The API server certificate's names; real nodes reach it at the host end of their bridge.
+apiserver_sans() {
+  local sans="IP:127.0.0.1,IP:${FIRST_SERVICE_IP}"
+  [ "$REAL_NODES" = 1 ] && sans+=",IP:$NODE_HOST_IP"
+  echo "$sans,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+}
+apiserver_cert_ext() {
+  printf '%s\n' 'basicConstraints=CA:FALSE' 'keyUsage=critical,digitalSignature,keyEncipherment' \
+    'extendedKeyUsage=serverAuth' "subjectAltName=$(apiserver_sans)"
+}
+
+# A state dir made in the other mode (or before real nodes existed) re-signs only the API server cert.
+ensure_apiserver_cert() {
+  local had
+  had="$(cat "$PKI/apiserver.sans" 2>/dev/null || REAL_NODES=0 apiserver_sans)"
+  [ "$had" = "$(apiserver_sans)" ] && return 0
+  log "re-signing the API server certificate for $(apiserver_sans)"
+  (
+    cd "$PKI"
+    umask 077
+    openssl req -new -key apiserver.key -subj "/CN=kube-apiserver" 2>/dev/null |
+      openssl x509 -req -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 -out apiserver.crt.tmp \
+        -extfile <(apiserver_cert_ext) 2>/dev/null && mv apiserver.crt.tmp apiserver.crt
+    apiserver_sans >apiserver.sans
+  ) || die "re-signing the API server certificate failed"
 }
 
 write_kubeconfig() { # write_kubeconfig FILE
@@ -205,7 +260,7 @@ kind: Config
 clusters:
 - name: licode-local
   cluster:
-    server: https://127.0.0.1:$API_PORT
+    server: https://$API_HOST:$API_PORT
     certificate-authority-data: $($b64 <"$PKI/ca.crt")
 users:
 - name: licode-admin
@@ -288,6 +343,7 @@ reclaimPolicy: Delete
 volumeBindingMode: Immediate
 allowVolumeExpansion: true
 EOF
+  [ "$REAL_NODES" = 1 ] && return 0   # the kubelets register the real nodes themselves
   for ((i = 0; i < SIGNALLING_NODES; i++)); do
     n=$((n + 1)); node_yaml "signalling-$i" "$NODE_IP_PREFIX$((10 + n))" licode.io/signalling=true
   done
@@ -311,7 +367,8 @@ running_components() {
 cmd_up() {
   local c t0=$SECONDS
   local nrun; nrun="$(running_components)"
-  if [ "$nrun" = "${#COMPONENTS[@]}" ] && [ -f "$BIN/kubectl" ] && check_apiserver 2>/dev/null; then
+  if [ "$nrun" = "${#COMPONENTS[@]}" ] && [ -f "$BIN/kubectl" ] && check_apiserver 2>/dev/null &&
+    { [ "$REAL_NODES" = 0 ] || node_status >/dev/null; }; then
     log "already up"
     echo "$KUBECONFIG_OUT"
     return 0
@@ -320,6 +377,7 @@ cmd_up() {
     log "cluster is partly running ($nrun/${#COMPONENTS[@]} components); restarting it"
   fi
   stop_all
+  node_settings   # the prefix of a previous instance is gone with it: derive it afresh
 
   for c in "$SIGNALLING_NODES" "$MEDIA_NODES" "$GENERAL_NODES"; do
     [[ "$c" =~ ^[0-9]+$ ]] || die "node counts must be non-negative integers"
@@ -328,6 +386,10 @@ cmd_up() {
     "$CLUSTER_TOOLS_DIR/build.sh" >/dev/null 9>&-
   fi
   for c in "${CLUSTER_BINARIES[@]}"; do [ -x "$BIN/$c" ] || die "missing binary $BIN/$c"; done
+  if [ "$REAL_NODES" = 1 ]; then
+    node_preflight
+    node_build
+  fi
 
   local p var
   for var in ETCD_PORT ETCD_PEER_PORT API_PORT KCM_PORT SCHED_PORT KWOK_PORT; do
@@ -341,10 +403,20 @@ cmd_up() {
   # Everything in the state dir is runtime state: keep git away from it even without a root .gitignore.
   [ -f "$STATE/.gitignore" ] || echo '*' >"$STATE/.gitignore"
   make_pki
+  ensure_apiserver_cert
+  if [ "$REAL_NODES" = 1 ]; then node_make_pki; fi
   write_kubeconfig "$ADMIN_KC"
   write_kwok_config
   if [ "$KEEP_DATA" != 1 ]; then rm -rf "$STATE/etcd"; fi
   mkdir -p "$STATE/etcd"
+
+  # From here on a failure (set -e) or an interrupt stops what was started, nodes included.
+  trap 'up_failed' EXIT
+  trap 'exit 130' INT TERM
+  if [ "$REAL_NODES" = 1 ]; then
+    log "creating the node network ($NODE_BRIDGE at $NODE_HOST_IP, ${#NODE_NAMES[@]} network namespaces $NODE_PREFIX-*)"
+    node_net_up
+  fi
 
   log "starting etcd on 127.0.0.1:$ETCD_PORT"
   start_component etcd \
@@ -355,18 +427,27 @@ cmd_up() {
     --auto-compaction-retention=1 --unsafe-no-fsync --log-level=warn
   wait_healthy etcd check_etcd
 
-  log "starting kube-apiserver on https://127.0.0.1:$API_PORT"
+  log "starting kube-apiserver on https://$API_HOST:$API_PORT"
+  local apiserver_mode_args=(--bind-address=127.0.0.1 --advertise-address=127.0.0.1 --endpoint-reconciler-type=none
+    --kubelet-preferred-address-types=Hostname)
+  if [ "$REAL_NODES" = 1 ]; then
+    # The nodes reach the API server on the host end of their bridge; the `kubernetes` Service gets that
+    # address as its endpoint (the default lease reconciler); the API server reaches the kubelets at
+    # their InternalIP with a client certificate of its own; kubelets may only touch their own Node.
+    apiserver_mode_args=(--bind-address="$NODE_HOST_IP" --advertise-address="$NODE_HOST_IP"
+      --kubelet-preferred-address-types=InternalIP
+      --kubelet-client-certificate="$PKI/apiserver-kubelet-client.crt" --kubelet-client-key="$PKI/apiserver-kubelet-client.key"
+      --enable-admission-plugins=NodeRestriction)
+  fi
   start_component kube-apiserver \
     --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
-    --bind-address=127.0.0.1 --secure-port="$API_PORT" \
-    --advertise-address=127.0.0.1 --endpoint-reconciler-type=none \
+    --secure-port="$API_PORT" "${apiserver_mode_args[@]}" \
     --cert-dir="$PKI" --tls-cert-file="$PKI/apiserver.crt" --tls-private-key-file="$PKI/apiserver.key" \
     --client-ca-file="$PKI/ca.crt" \
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
     --service-cluster-ip-range="$SERVICE_CIDR" \
     --authorization-mode=Node,RBAC --allow-privileged=true \
-    --kubelet-preferred-address-types=Hostname \
     --profiling=false
   wait_healthy kube-apiserver check_apiserver
 
@@ -387,17 +468,24 @@ cmd_up() {
   start_component kwok \
     --kubeconfig="$ADMIN_KC" --config="$STATE/kwok.yaml" \
     --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
-    --cidr="$POD_CIDR" --node-ip="${NODE_IP_PREFIX}10" --node-lease-duration-seconds=40 \
+    --cidr="$KWOK_POD_CIDR" --node-ip="${NODE_IP_PREFIX}10" --node-lease-duration-seconds=40 \
     --server-address="127.0.0.1:$KWOK_PORT"
   wait_healthy kube-controller-manager check_kcm
   wait_healthy kube-scheduler check_scheduler
   wait_healthy kwok check_kwok
 
-  log "creating StorageClass $STORAGE_CLASS and nodes (signalling=$SIGNALLING_NODES media=$MEDIA_NODES general=$GENERAL_NODES)"
+  log "creating StorageClass $STORAGE_CLASS and nodes (signalling=$SIGNALLING_NODES media=$MEDIA_NODES general=$GENERAL_NODES$([ "$REAL_NODES" = 1 ] && echo ", real"))"
   cluster_objects >"$STATE/objects.yaml"
   kctl apply -f "$STATE/objects.yaml" >"$LOGS/apply.log" 2>&1 || fail_start kube-apiserver "rejected the cluster objects: $(cat "$LOGS/apply.log")"
   local total=$((SIGNALLING_NODES + MEDIA_NODES + GENERAL_NODES)) deadline=$((SECONDS + TIMEOUT)) ready
-  while :; do
+  if [ "$REAL_NODES" = 1 ]; then
+    log "starting containerd, kube-proxy and the kubelet on ${NODE_NAMES[*]}"
+    node_start_all
+    node_wait_ready
+    log "$total real nodes Ready after $((SECONDS - t0))s; starting CoreDNS and kube-network-policies"
+    node_system_objects
+  fi
+  while [ "$REAL_NODES" = 0 ]; do
     ready="$(kctl get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' 2>/dev/null | grep -c True || true)"
     [ "$ready" -ge "$total" ] && break
     [ "$SECONDS" -lt "$deadline" ] || fail_start kwok "did not make the $total nodes Ready within ${TIMEOUT}s ($ready Ready)"
@@ -411,7 +499,8 @@ cmd_up() {
   done
 
   cp "$ADMIN_KC" "$KUBECONFIG_OUT.tmp" && mv "$KUBECONFIG_OUT.tmp" "$KUBECONFIG_OUT"
-  log "up in $((SECONDS - t0))s: Kubernetes $K8S_VERSION at https://127.0.0.1:$API_PORT, $total nodes Ready"
+  trap - EXIT INT TERM
+  log "up in $((SECONDS - t0))s: Kubernetes $K8S_VERSION at https://$API_HOST:$API_PORT, $total $([ "$REAL_NODES" = 1 ] && echo "real nodes" || echo nodes) Ready"
   log "export KUBECONFIG=$KUBECONFIG_OUT"
   echo "$KUBECONFIG_OUT"
 }
@@ -428,6 +517,7 @@ cmd_down() {
 cmd_status() {
   local c pid health ok=0 rc=0 running=0
   printf '%-24s %-8s %s\n' COMPONENT PID HEALTH
+  if [ "$REAL_NODES" = 1 ] && [ -s "$NODE_PREFIX_FILE" ]; then node_status || rc=1; fi
   for c in "${COMPONENTS[@]}"; do
     if pid="$(component_pid "$c")"; then
       running=$((running + 1))
@@ -461,6 +551,30 @@ else
   FIRST_SERVICE_IP=10.96.0.1
 fi
 
+# Where clients reach the API server: the host end of the node bridge with real nodes, else loopback.
+node_settings
+if [ "$REAL_NODES" = 1 ]; then API_HOST="$NODE_HOST_IP"; else API_HOST=127.0.0.1; fi
+
+cmd_import() { # cmd_import ARCHIVE... | -: into every running real node
+  local archives=() a line
+  [ "$#" -gt 0 ] || die "usage: cluster.sh import ARCHIVE... (or - to read tools/images result lines from stdin)"
+  for a in "$@"; do
+    if [ "$a" = - ]; then
+      while IFS= read -r line; do [ -n "$line" ] && archives+=("$(printf '%s' "$line" | cut -f1)"); done
+    else
+      archives+=("$a")
+    fi
+  done
+  for a in "${archives[@]}"; do [ -s "$a" ] || die "no such archive: $a"; done
+  [ "$REAL_NODES" = 1 ] || die "import needs real nodes (LICODE_CLUSTER_REAL_NODES=1): kwok nodes run no containers"
+  node_status >/dev/null || die "the real nodes are not running (cluster.sh up first; cluster.sh status shows which part is down)"
+  NODE_BIN="$(cat "$STATE/node-bin" 2>/dev/null)" || true
+  [ -x "$NODE_BIN/ctr" ] || die "cannot find the node binaries (recorded in $STATE/node-bin by cluster.sh up)"
+  log "importing ${#archives[@]} archive(s) into ${#NODE_NAMES[@]} nodes"
+  node_import_all "${archives[@]}" || die "import failed"
+  log "imported: $(for a in "${archives[@]}"; do node_archive_images "$a" | tr '\t' '@'; done | tr '\n' ' ')"
+}
+
 lock_state() { # serialise up/down on one state dir (fd 9; closed in the components)
   mkdir -p "$STATE"
   exec 9>"$STATE/.lock"
@@ -472,5 +586,6 @@ case "${1:-}" in
   down) [ -d "$STATE" ] && lock_state; cmd_down ;;
   status) cmd_status ;;
   kubectl) shift; exec "$BIN/kubectl" --kubeconfig "$KUBECONFIG_OUT" "$@" ;;
-  *) sed -n '2,11p' "$0" >&2; exit 2 ;;
+  import) shift; cmd_import "$@" ;;
+  *) sed -n '2,15p' "$0" >&2; exit 2 ;;
 esac
