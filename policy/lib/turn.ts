@@ -191,6 +191,12 @@ export function licodeIceServers(
         if (!CONFIG_TYPES.includes(item.type)) {
             continue;
         }
+        // On a first preview a Secret built from generated credentials has data unknown as a whole:
+        // it may hold licode_config.js, so nothing can be told of it until the update.
+        if (isUnknown(item.props.stringData) || isUnknown(item.props.data)) {
+            out.push({ item, iceServers: undefined });
+            continue;
+        }
         const text = dataOf(item)?.[LICODE_CONFIG];
         if (text === undefined) {
             continue;

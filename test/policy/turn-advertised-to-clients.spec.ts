@@ -67,6 +67,11 @@ describe("turn-advertised-to-clients", () => {
             ]),
             [],
         );
+        // A first preview: the Secret's whole stringData is unknown (generated credentials).
+        assertViolations(
+            await check([turnConfigMap(turnConf()), licodeConfig(undefined, UNKNOWN)]),
+            [],
+        );
         const rov = licodeConfig(undefined, {
             "licode_config.js": "var config = {};\nconfig.rov = {};\n",
         });

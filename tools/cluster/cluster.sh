@@ -351,7 +351,7 @@ EOF
     n=$((n + 1)); node_yaml "media-$i" "$NODE_IP_PREFIX$((10 + n))" licode.io/media=true licode.io/media-pool=default
   done
   for ((i = 0; i < GENERAL_NODES; i++)); do
-    n=$((n + 1)); node_yaml "general-$i" "$NODE_IP_PREFIX$((10 + n))"
+    n=$((n + 1)); node_yaml "general-$i" "$NODE_IP_PREFIX$((10 + n))" licode.io/turn=true
   done
 }
 

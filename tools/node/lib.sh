@@ -66,7 +66,7 @@ node_settings() {
   local i n=0
   for ((i = 0; i < SIGNALLING_NODES; i++)); do node_add "signalling-$i" licode.io/signalling=true; done
   for ((i = 0; i < MEDIA_NODES; i++)); do node_add "media-$i" licode.io/media=true,licode.io/media-pool=default; done
-  for ((i = 0; i < GENERAL_NODES; i++)); do node_add "general-$i" ""; done
+  for ((i = 0; i < GENERAL_NODES; i++)); do node_add "general-$i" licode.io/turn=true; done
   if [ "$REAL_NODES" = 1 ]; then
     [[ "$POD_CIDR" =~ ^([0-9]{1,3}\.[0-9]{1,3})\.0\.0/16$ ]] ||
       die "with real nodes LICODE_CLUSTER_POD_CIDR must be a /16 like 10.244.0.0/16 (node i gets x.y.i.0/24; got '$POD_CIDR')"
