@@ -5,8 +5,9 @@
 #   2. record the bin dir for tools/pulumi-env.sh;
 #   3. `npm ci` in the root and in policy/ when node_modules is missing or does not match package-lock.json, then
 #      compile the policy pack (policy/pack.js) unless it is compiled for the current sources;
-#   4. Debian's rabbitmq-server, for the tests that run a real broker (npm run test:processes); as root
-#      it is installed with apt-get, otherwise setup says how. No broker service is started.
+#   4. the Debian packages the tests and the local images need (rabbitmq-server, coturn, iptables, iproute2,
+#      openssl, runc, mmdebstrap); as root they are installed with apt-get, otherwise setup says which. No
+#      service of theirs is left running.
 # Options: --force (rebuild the toolchain, reinstall both node_modules), -h/--help.
 set -euo pipefail
 
@@ -60,15 +61,28 @@ done
 # milliseconds when the sources are unchanged). A type error here is the same one the preview would report.
 log "policy pack: $(node "$ROOT/policy/pack.js")"
 
-# 4. A real RabbitMQ for test/broker (it starts private brokers of its own; the package's service stays off).
-if [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
-  log "rabbitmq-server: installed"
+# 4. Debian packages the tests and the local images need: a real RabbitMQ for test/broker and test/licode (they
+#    start private brokers of their own; the package's service stays off), coturn for test/turn (its service is
+#    stopped where systemd runs it), iptables, iproute2 and openssl for the network tests, runc for the image tests,
+#    mmdebstrap and the archive keyring for the image builds. As root they are installed with apt-get; otherwise
+#    setup says which are missing.
+packages=(rabbitmq-server coturn iptables iproute2 openssl runc mmdebstrap debian-archive-keyring)
+missing=()
+for pkg in "${packages[@]}"; do
+  [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = "install ok installed" ] || missing+=("$pkg")
+done
+if [ "${#missing[@]}" = 0 ]; then
+  log "Debian packages: installed (${packages[*]})"
 elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  log "installing Debian's rabbitmq-server (for npm run test:processes)"
+  log "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -q rabbitmq-server >&2 || { apt-get update -q >&2 && apt-get install -y -q rabbitmq-server >&2; }
+  apt-get install -y -q "${missing[@]}" >&2 || { apt-get update -q >&2 && apt-get install -y -q "${missing[@]}" >&2; }
+  # The tests start coturn and RabbitMQ themselves, on their own ports: the packages' services must not hold them.
+  if [ -d /run/systemd/system ]; then
+    systemctl disable --now coturn rabbitmq-server >&2 2>/dev/null || true
+  fi
 else
-  log "rabbitmq-server is missing; npm run test:processes needs it: sudo apt-get install rabbitmq-server"
+  log "Debian packages missing: ${missing[*]}; the tests need them: sudo apt-get install ${missing[*]}"
 fi
 
 log "ready in $(printf '%.1f' "$(echo "$(date +%s.%N) - $t0" | bc)") s: pulumi $(pulumi version) ($bin), PULUMI_HOME=$PULUMI_HOME"
