@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-log() { printf '\n[demo] %s\n' "$*" >&2; }
+log() { printf '\n[demo] %s (%d s in)\n' "$*" "$SECONDS" >&2; }
 CLUSTER="$ROOT/tools/cluster/cluster.sh"
 kctl() { bash "$CLUSTER" kubectl "$@"; }
 
