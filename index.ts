@@ -11,11 +11,13 @@ import { Superservice } from "./components/superservice";
 import { loadStackConfig } from "./components/load-stack-config";
 import { ROOMS_PER_CONTROLLER } from "./components/licode-config-file";
 import { selectorLabels } from "./components/meta";
-import { discoverApiGroup } from "./components/monitoring/api-discovery";
+import { discoverApiGroup, lookupObject } from "./components/monitoring/api-discovery";
 import { Monitoring, scrapeAnnotations } from "./components/monitoring/monitoring";
+import { DRAIN_METRICS_ENDPOINT } from "./components/monitoring/drain-metrics";
 import { OPERATOR_GROUP, planMonitoring } from "./components/monitoring/plan";
 import { PROMETHEUS_PORT_NAME } from "./components/rabbitmq";
-import { RABBITMQ } from "./components/images";
+import { LICODE, RABBITMQ } from "./components/images";
+import { serviceHost } from "./components/tier";
 import { ROV_METRICS, Rov } from "./components/rov";
 import {
     CERT_MANAGER_GROUP,
@@ -32,6 +34,23 @@ import { TURN_METRICS_PORT } from "./components/config";
 const config = loadStackConfig();
 const instance = `licode-${pulumi.getStack()}`;
 const partOf = { "app.kubernetes.io/part-of": "licode", "app.kubernetes.io/instance": instance };
+
+// TURN's certificate, decided before anything is registered: an update that cannot serve TLS
+// (its Secret missing, with nothing to make it) stops here and deploys nothing.
+const turnTls = config.turn.enabled
+    ? planTurnTls(config.turn.tls, {
+          namespace: config.namespace,
+          createNamespace: config.createNamespace,
+          renderMode: config.renderYamlToDirectory !== undefined,
+          dryRun: pulumi.runtime.isDryRun(),
+          discover: () => discoverApiGroup(CERT_MANAGER_GROUP.group, CERT_MANAGER_GROUP.version),
+          findSecret: (namespace, name) =>
+              lookupObject(
+                  `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`,
+              ),
+      })
+    : undefined;
+turnTls?.warnings.forEach((warning) => pulumi.log.warn(warning));
 
 // The cluster comes from KUBECONFIG; render mode writes YAML for review or GitOps instead.
 const provider = new k8s.Provider("kubernetes", {
@@ -149,15 +168,9 @@ const superservice = new Superservice(
 // client's iceServers through the config below.
 let turn: Turn | undefined;
 if (config.turn.enabled) {
-    const turnTls = planTurnTls(
-        config.turn.tls,
-        () => discoverApiGroup(CERT_MANAGER_GROUP.group, CERT_MANAGER_GROUP.version),
-        config.renderYamlToDirectory !== undefined,
-    );
-    turnTls.warnings.forEach((warning) => pulumi.log.warn(warning));
     turn = new Turn(
         "turn",
-        turnArgsOf(config.turn, tierArgs, turnTls.tls, {
+        turnArgsOf(config.turn, tierArgs, turnTls?.tls, {
             networkPolicy: config.networkPolicy.enabled,
             metrics:
                 monitoringPlan !== undefined && config.turn.metrics
@@ -239,6 +252,8 @@ const erizoController = new ErizoController(
         maxSurge: config.erizoController.maxSurge,
         maxUnavailable: config.erizoController.maxUnavailable,
         tlsSecretName: config.erizoController.tls?.secretName,
+        // The drain releases a stopping controller's idle rooms through Nuve's REST API.
+        nuveUrl: pulumi.interpolate`http://${serviceHost(nuve.serviceName, namespace.metadata.name)}:${LICODE.nuve.port}/`,
     },
     tierOptions,
 );
@@ -257,7 +272,6 @@ const erizoAgent = new ErizoAgent(
         updateStrategy: config.media.updateStrategy,
         rolloutNodes: config.media.rolloutNodes,
         recordings: config.erizoAgent.recordings,
-        drain: rabbitmq.drain,
     },
     tierOptions,
 );
@@ -325,6 +339,8 @@ if (monitoringPlan !== undefined) {
                     selector: selectorLabels("rabbitmq", instance),
                     port: PROMETHEUS_PORT_NAME,
                     path: "/metrics",
+                    // The drains keep their figures at the broker (drain-metrics.ts).
+                    extraEndpoints: [DRAIN_METRICS_ENDPOINT],
                 },
                 ...(turn !== undefined && config.turn.metrics
                     ? {

@@ -3,6 +3,9 @@
 # scheduler, kwok, StorageClass, nodes) until every simulated node is Ready, from one run.
 # The binaries are built (or found in the cache) first and that time is not counted. The run uses
 # its own state dir and ports (+100 from the defaults), so a cluster that is already up is untouched.
+# It measures the kwok-only cluster (LICODE_CLUSTER_REAL_NODES=0), as its figures always have: real
+# nodes (cluster.sh's default) take longer, need root, and would claim the host addresses, bridge and
+# network namespaces of a running cluster's nodes.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CLUSTER="$ROOT/tools/cluster/cluster.sh"
@@ -17,6 +20,7 @@ export LICODE_CLUSTER_API_PORT=$(( ${LICODE_CLUSTER_API_PORT:-26443} + 100 ))
 export LICODE_CLUSTER_KCM_PORT=$(( ${LICODE_CLUSTER_KCM_PORT:-20257} + 100 ))
 export LICODE_CLUSTER_SCHEDULER_PORT=$(( ${LICODE_CLUSTER_SCHEDULER_PORT:-20259} + 100 ))
 export LICODE_CLUSTER_KWOK_PORT=$(( ${LICODE_CLUSTER_KWOK_PORT:-20280} + 100 ))
+export LICODE_CLUSTER_REAL_NODES=0
 cleanup() { "$CLUSTER" down >/dev/null 2>&1 || true; rm -rf "$LICODE_CLUSTER_DIR"; }
 trap cleanup EXIT
 

@@ -114,6 +114,21 @@ export const STOP_AND_WAIT = [
     "}",
 ].join("\n");
 
+/**
+ * `stop_after_exit PID REGEX`: in the background, waits until process PID is gone, then runs
+ * stop_and_wait REGEX. A preStop hook that must end before the process it stops (so the hook is
+ * not killed with the container when the process, run by the container's PID 1, exits) hands the
+ * stop to this and returns. The background shell keeps the script's stdout and stderr, and with
+ * them the exec session open: redirect them with `exec` first (a redirection of the call alone
+ * leaves bash's saved copies of the originals in the forked shell).
+ */
+export const STOP_AFTER_EXIT = [
+    STOP_AND_WAIT,
+    "stop_after_exit() {",
+    '  ( while kill -0 "$1" 2>/dev/null; do sleep 0.2; done; stop_and_wait "$2" ) </dev/null &',
+    "}",
+].join("\n");
+
 /** Joins function definitions and statements into one script. */
 export function script(...parts: readonly string[]): string {
     return parts.join("\n");

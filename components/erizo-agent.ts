@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig, MediaPool, RecordingVolume } from "./config";
 import { DRAIN_RESERVE_SECONDS, Drain, agentDrainScript, preStop } from "./hooks";
+import { AGENT_QUIET_SECONDS } from "./drain/timing";
 import { LICODE } from "./images";
 import { RECORDINGS_DIR } from "./licode-config-file";
 import {
@@ -16,19 +17,13 @@ import {
 import { fullname, labels, selectorLabels } from "./meta";
 import { imageVersion, pullSecrets } from "./pod";
 import { erizoAgentProbes } from "./probes";
-import { DrainAccess } from "./rabbitmq";
-import { secretEnv } from "./tier";
 
 const TOKEN = "licode:index:ErizoAgent";
 /** Selects one pool's pods: two DaemonSets with the same selector would adopt each other's pods. */
 const POOL_LABEL = "licode.io/media-pool";
 
-/** The environment drain/media-routing.js reads. */
-export const DRAIN_ENV = {
-    managementUrl: "RABBITMQ_MANAGEMENT_URL",
-    user: "RABBITMQ_DRAIN_USER",
-    password: "RABBITMQ_DRAIN_PASSWORD",
-} as const;
+/** The drain helpers an agent's hook runs (components/drain/). */
+export const AGENT_DRAIN_HELPERS = ["media-routing.js", "licode-amqp.js"] as const;
 
 /**
  * The agent's drain: new sessions go to other agents (drain/media-routing.js), then wait while
@@ -39,7 +34,7 @@ export function agentDrain(gracePeriodSeconds: number): Drain {
     return {
         process: LICODE.processes.erizoAgent,
         helper: { file: "media-routing.js", command: "drain" },
-        quietSeconds: LICODE.erizoController.reconnectionSeconds + 10,
+        quietSeconds: AGENT_QUIET_SECONDS,
         drainSeconds: gracePeriodSeconds - DRAIN_RESERVE_SECONDS,
     };
 }
@@ -69,8 +64,6 @@ export interface ErizoAgentArgs extends LicodeTierArgs {
     readonly maxUnavailable?: number;
     /** Where ErizoJS writes recordings. Defaults to a 1Gi emptyDir. */
     readonly recordings?: RecordingVolume;
-    /** The management API and user the drain changes routing with. Required. */
-    readonly drain: DrainAccess;
     /** RollingUpdate, or OnDelete for operators who roll media nodes by hand. Defaults to RollingUpdate. */
     readonly updateStrategy?: "RollingUpdate" | "OnDelete";
     /** The most nodes in one pool, to size how long `pulumi up` waits for a rollout. Defaults to 4. */
@@ -100,7 +93,7 @@ export class ErizoAgent extends pulumi.ComponentResource {
         const onDelete = args.updateStrategy === "OnDelete";
         const helpers = drainHelpers(
             `${name}-drain`,
-            ["media-routing.js"],
+            AGENT_DRAIN_HELPERS,
             args.namespace,
             labels("erizo-agent", args.instance, imageVersion(args.image)),
             this,
@@ -124,12 +117,6 @@ export class ErizoAgent extends pulumi.ComponentResource {
             } else {
                 env.push(publicIpEnv(publicAddress));
             }
-            // For the drain's routing helper (drain/media-routing.js), not read by Licode.
-            env.push(
-                { name: DRAIN_ENV.managementUrl, value: args.drain.managementUrl },
-                secretEnv(DRAIN_ENV.user, args.drain.secret.metadata.name, "username"),
-                secretEnv(DRAIN_ENV.password, args.drain.secret.metadata.name, "password"),
-            );
             const daemonSet = new k8s.apps.v1.DaemonSet(
                 `${name}-${pool.name}`,
                 {
@@ -172,7 +159,7 @@ export class ErizoAgent extends pulumi.ComponentResource {
                                         env,
                                         ...erizoAgentProbes(),
                                         // bash is PID 1 and drops SIGTERM: the hook drains, then
-                                        // ends the agent itself.
+                                        // has the agent stopped once it has returned.
                                         lifecycle: preStop(
                                             agentDrainScript(agentDrain(grace), pool.portRange),
                                         ),

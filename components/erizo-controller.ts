@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "./config";
 import { DRAIN_RESERVE_SECONDS, Drain, controllerDrainScript, preStop } from "./hooks";
+import { CONTROLLER_QUIET_SECONDS } from "./drain/timing";
 import { LICODE } from "./images";
 import { NODE_NAME_ENV, SIGNALLING_CERT_DIR } from "./licode-config-file";
 import {
@@ -20,15 +21,22 @@ import { onePodAtATime } from "./tier";
 
 const TOKEN = "licode:index:ErizoController";
 
+/** The drain helpers a controller's hook runs (components/drain/). */
+export const CONTROLLER_DRAIN_HELPERS = ["controller-registry.js", "licode-amqp.js"] as const;
+
+/** Where the controller's drain helper finds Nuve's REST API (not read by Licode). */
+export const NUVE_URL_ENV = "LICODE_NUVE_URL";
+
 /**
- * The controller's drain: no new rooms (drain/controller-registry.js), then wait while clients are
- * connected, and end once none has been for longer than a dropped client may take to reconnect.
+ * The controller's drain: no new rooms, and no new joins to its idle rooms
+ * (drain/controller-registry.js), then wait while clients are connected, and end once none has
+ * been for longer than a dropped client may take to reconnect.
  */
 export function controllerDrain(gracePeriodSeconds: number): Drain {
     return {
         process: LICODE.processes.erizoController,
         helper: { file: "controller-registry.js", command: "hold-full" },
-        quietSeconds: LICODE.erizoController.reconnectionSeconds + 5,
+        quietSeconds: CONTROLLER_QUIET_SECONDS,
         drainSeconds: gracePeriodSeconds - DRAIN_RESERVE_SECONDS,
     };
 }
@@ -60,6 +68,11 @@ export interface ErizoControllerArgs extends LicodeTierArgs {
     readonly maxUnavailable?: number;
     /** A kubernetes.io/tls Secret the controller serves wss:// with. Defaults to none (plain ws://). */
     readonly tlsSecretName?: string;
+    /**
+     * Nuve's REST API as the drain reaches it (in-cluster), to release the rooms pinned to a
+     * draining controller. Defaults to none: a drain then only keeps new rooms away.
+     */
+    readonly nuveUrl?: pulumi.Input<string>;
 }
 
 /**
@@ -84,7 +97,7 @@ export class ErizoController extends pulumi.ComponentResource {
         const selector = selectorLabels("erizo-controller", args.instance);
         const helpers = drainHelpers(
             `${name}-drain`,
-            ["controller-registry.js"],
+            CONTROLLER_DRAIN_HELPERS,
             args.namespace,
             podLabels,
             this,
@@ -153,10 +166,14 @@ export class ErizoController extends pulumi.ComponentResource {
                                             name: NODE_NAME_ENV,
                                             valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } },
                                         },
+                                        // For the drain's helper (drain/controller-registry.js).
+                                        ...(args.nuveUrl === undefined
+                                            ? []
+                                            : [{ name: NUVE_URL_ENV, value: args.nuveUrl }]),
                                     ],
                                     ...erizoControllerProbes(port),
                                     // bash is PID 1 and drops SIGTERM: the hook drains, then
-                                    // ends node itself.
+                                    // has node stopped once it has returned.
                                     lifecycle: preStop(
                                         controllerDrainScript(controllerDrain(grace), port),
                                     ),

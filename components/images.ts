@@ -43,6 +43,26 @@ export const LICODE = {
      */
     pid1DropsSigterm: true,
     /**
+     * initDockerLicode.sh 194: PID 1's `wait` returns once node exits, and the script ends there;
+     * the container ends with it, and every process in it is killed, a preStop hook that is still
+     * running included. So a hook hands node's stop to a background shell and returns first.
+     */
+    pid1ExitsWithNode: true,
+    /**
+     * erizo_controller/package-lock.json 21-24: node-amqp 0.2.7, in
+     * erizo_controller/node_modules/amqp, the AMQP client every tier's amqper.js uses; the drain
+     * helpers speak to the broker with it.
+     */
+    amqpClient: { dir: "erizo_controller/node_modules/amqp", version: "0.2.7" },
+    /**
+     * erizoController/rpc/rpcPublic.js 37-42 and erizoAgent.js 244-246 answer `rovMessage`
+     * (common/ROV/rovReplManager.js 16-79): a Node.js REPL per session, whose lines run in the
+     * component with `require` and `process` (Node's REPL context), and whose printed output is
+     * the answer (common/ROV/rpcDuplexStream.js 13-40). The drains ask a component in it which
+     * kernel, PID namespace and PID it runs as.
+     */
+    rovRunsLines: true,
+    /**
      * Dockerfile has no USER and installs everything root-owned; at start the entrypoint writes
      * /opt/licode/licode_config.js and rtp_media_config.js (initDockerLicode.sh 156-162) and
      * appends to ~/.bashrc (9). So it runs as root on a writable root filesystem.

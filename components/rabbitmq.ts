@@ -30,7 +30,12 @@ import {
 
 const TOKEN = "licode:index:RabbitMq";
 const USERNAME = "licode";
-/** The user the media drain changes bindings with, and nothing else (see definitions below). */
+/**
+ * A user that may change bindings of agents' queues and nothing else (see DRAIN_PERMISSIONS). The
+ * media drain no longer uses it (it speaks AMQP with the agent's own credentials,
+ * drain/media-routing.js); it stays in the definitions because any change to them restarts the
+ * broker, and every Licode tier exits when its broker connection drops (amqper.js 101-105).
+ */
 const DRAIN_USERNAME = "licode-drain";
 /** Our settings, read after the image's 10-defaults.conf. */
 export const CONFIG_FILE = "90-licode.conf";
@@ -133,8 +138,7 @@ export function renderDefinitions(users: readonly BrokerUser[]): string {
  * rpcExchange and change nothing else: it cannot declare or delete anything, and no exchange is
  * named like a queue it may write, nor a queue like the exchange it may read, so it can publish
  * and consume nothing. The monitoring tag lets it use the HTTP API and see, not change, other
- * users' connections and consumers (management/index.md 213-257), which the drain needs to tell
- * its own agent's queue by the address it consumes from.
+ * users' connections and consumers (management/index.md 213-257).
  */
 export const DRAIN_PERMISSIONS = {
     tags: ["monitoring"],
@@ -187,14 +191,6 @@ export interface BrokerMetrics {
 /** The Prometheus plugin's port name on the pods and the Service; the plugin serves /metrics. */
 export const PROMETHEUS_PORT_NAME = "prometheus";
 
-/** Where the media drain reaches the management API, and the Secret with its user. */
-export interface DrainAccess {
-    /** `http://<service>.<namespace>.svc:15672`. */
-    readonly managementUrl: pulumi.Output<string>;
-    /** The Secret holding the drain user (keys `username` and `password`). */
-    readonly secret: k8s.core.v1.Secret;
-}
-
 /** RabbitMQ as a StatefulSet with generated users imported at boot (guest is never created). */
 export class RabbitMq extends pulumi.ComponentResource {
     /** The AMQP URL with credentials, for licode_config.js. */
@@ -203,8 +199,6 @@ export class RabbitMq extends pulumi.ComponentResource {
     public readonly host: pulumi.Output<string>;
     /** The broker's AMQP port. */
     public readonly port: number = RABBITMQ.amqpPort;
-    /** What the media drain needs to change bindings. */
-    public readonly drain: DrainAccess;
     /** The egress rule a client's NetworkPolicy needs to reach AMQP. */
     public readonly clientEgress: k8s.types.input.networking.v1.NetworkPolicyEgressRule;
 
@@ -270,7 +264,7 @@ export class RabbitMq extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        // The management API is always served: the media drain changes bindings through it.
+        // The management API is always served: operators and the tests read the broker through it.
         const ports = [
             { name: "amqp", port: RABBITMQ.amqpPort, targetPort: "amqp" },
             { name: "management", port: RABBITMQ.managementPort, targetPort: "management" },
@@ -450,10 +444,6 @@ export class RabbitMq extends pulumi.ComponentResource {
         this.amqpUrl = pulumi.secret(
             pulumi.interpolate`amqp://${credentials.username.apply(encodeURIComponent)}:${credentials.password.apply(encodeURIComponent)}@${this.host}:${RABBITMQ.amqpPort}`,
         );
-        this.drain = {
-            managementUrl: pulumi.interpolate`http://${this.host}:${RABBITMQ.managementPort}`,
-            secret: drainCredentials.secret,
-        };
         this.registerOutputs({ amqpUrl: this.amqpUrl, host: this.host });
     }
 }

@@ -14,7 +14,7 @@ import {
     TURN_TLS_PORT,
     TurnConfig,
 } from "./config";
-import type { ApiDiscovery } from "./monitoring/api-discovery";
+import type { ApiDiscovery, ObjectLookup } from "./monitoring/api-discovery";
 import { COTURN } from "./images";
 import { checksum, fullname, labels, selectorLabels } from "./meta";
 import {
@@ -66,7 +66,10 @@ export interface TurnTlsArgs {
     readonly secretName: string;
     /** Have cert-manager issue it for the host with this issuer. Defaults to the operator's Secret. */
     readonly issuer?: { readonly name: string; readonly kind: "ClusterIssuer" | "Issuer" };
-    /** Read the Secret to roll the pods when it is renewed. Defaults to false (the cluster cannot be asked). */
+    /**
+     * Read the Secret (after the Certificate, when there is one) to roll the pods when it is renewed.
+     * Defaults to false: planTurnTls sets it only where the Secret exists or this run's Certificate makes it.
+     */
     readonly rollOnRenewal?: boolean;
 }
 
@@ -667,23 +670,45 @@ export interface TurnTlsPlan {
     readonly warnings: readonly string[];
 }
 
+/** What {@link planTurnTls} needs to know of the run, and how it asks the cluster. */
+export interface TurnTlsContext {
+    /** The stack's namespace, where the Secret lives. */
+    readonly namespace: string;
+    /** Whether the stack creates the namespace (`licode:createNamespace`), for the advice. */
+    readonly createNamespace: boolean;
+    /** Render mode: the YAML goes to a cluster the program cannot ask. */
+    readonly renderMode: boolean;
+    /** A preview (`pulumi preview`, or the one `up` starts with) rather than the update itself. */
+    readonly dryRun: boolean;
+    /** Whether the cluster serves cert-manager.io/v1; asked at most once. */
+    readonly discover: () => ApiDiscovery;
+    /** Whether the Secret exists; asked at most once, and only of a cluster that answered. */
+    readonly findSecret: (namespace: string, name: string) => ObjectLookup;
+}
+
 /**
- * Decides, once per run, whether to declare a cert-manager Certificate (`certManager.create`:
- * true, false, or `auto`: when the cluster serves cert-manager.io/v1 Certificates) and whether the
- * Secret can be read to roll the pods on renewal (only when the cluster answered). Render mode
- * asks no cluster.
+ * Decides, once per run and before anything is registered, whether to declare a cert-manager
+ * Certificate (`certManager.create`: true, false, or `auto`: when the cluster serves
+ * cert-manager.io/v1 Certificates) and whether to read the Secret to roll the pods on renewal.
+ *
+ * The Secret is read only where it is there to read: the provider's read fails the whole run on a
+ * missing object. Where it is missing:
+ * - a Certificate this run declares makes it: `up` reads it once the Certificate is Ready (the
+ *   provider waits for that), a preview leaves the checksum out;
+ * - otherwise nothing will make it, and TURN's pods cannot start without it (on a cluster with
+ *   TURN nodes `up` would wait out the DaemonSet's rollout instead): the update stops here, before
+ *   anything is deployed, naming the Secret, the namespace and the fix. A preview only warns, so
+ *   that a change whose pipeline creates the Secret between preview and `up` passes its preview.
+ *
+ * Render mode asks no cluster; neither does a run whose cluster did not answer discovery.
  */
-export function planTurnTls(
-    tls: TurnConfig["tls"],
-    discover: () => ApiDiscovery,
-    renderMode: boolean,
-): TurnTlsPlan {
+export function planTurnTls(tls: TurnConfig["tls"], context: TurnTlsContext): TurnTlsPlan {
     if (tls === undefined) {
         return { warnings: [] };
     }
-    const discovery: ApiDiscovery = renderMode
+    const discovery: ApiDiscovery = context.renderMode
         ? { status: "unknown", reason: "render mode does not ask a cluster" }
-        : discover();
+        : context.discover();
     const warnings: string[] = [];
     const manager = tls.certManager;
     let create = false;
@@ -699,18 +724,59 @@ export function planTurnTls(
             create = manager.create;
         }
     }
-    const rollOnRenewal = discovery.status !== "unknown";
-    if (!rollOnRenewal) {
+    const issuer = create && manager !== undefined ? manager.issuer : undefined;
+    const plan = (rollOnRenewal: boolean): TurnTlsPlan => ({
+        tls: { secretName: tls.secretName, issuer, rollOnRenewal },
+        warnings,
+    });
+    if (discovery.status === "unknown") {
         warnings.push(
             `TURN's pods roll on a renewed certificate only when the program reads the Secret "${tls.secretName}" from the cluster, which this run cannot (${discovery.reason}); the pod template carries no certificate checksum this time.`,
         );
+        return plan(false);
     }
-    return {
-        tls: {
-            secretName: tls.secretName,
-            issuer: create && manager !== undefined ? manager.issuer : undefined,
-            rollOnRenewal,
-        },
-        warnings,
-    };
+    // Where the lookup cannot tell, the provider reads the Secret as it always did, and says why
+    // if it cannot either.
+    if (context.findSecret(context.namespace, tls.secretName).status !== "absent") {
+        return plan(true);
+    }
+    if (issuer !== undefined) {
+        return plan(!context.dryRun);
+    }
+    const missing = missingTurnSecret(tls, context, discovery);
+    if (!context.dryRun) {
+        throw new pulumi.RunError(`${missing}\nNothing was deployed.`);
+    }
+    warnings.push(
+        `${missing} This preview goes on without it; \`pulumi up\` stops here unless the Secret exists by then.`,
+    );
+    return plan(false);
+}
+
+/** Why TURN's certificate Secret is missing with nothing to make it, and how to fix that. */
+function missingTurnSecret(
+    tls: NonNullable<TurnConfig["tls"]>,
+    context: TurnTlsContext,
+    discovery: Exclude<ApiDiscovery, { status: "unknown" }>,
+): string {
+    const { namespace } = context;
+    const create = `kubectl -n ${namespace} create secret tls ${tls.secretName} --cert=<certificate chain for licode:turn.host> --key=<its private key>`;
+    let why: string;
+    let alternative = "";
+    if (tls.certManager === undefined) {
+        why = "the Secret is yours (licode:turn.tls has no certManager)";
+    } else if (tls.certManager.create === false) {
+        why =
+            "licode:turn.tls.certManager.create is false, so the stack declares no Certificate to issue it";
+        alternative =
+            ", or set licode:turn.tls.certManager.create to auto with cert-manager installed";
+    } else {
+        why = `licode:turn.tls.certManager.create is auto and the cluster (${discovery.server}) serves no ${CERT_MANAGER_GROUP.group}/${CERT_MANAGER_GROUP.version} Certificate, so the stack declares none to issue it`;
+        alternative =
+            ", or install cert-manager: the next run declares the Certificate and waits for it";
+    }
+    const namespaceAdvice = context.createNamespace
+        ? ` The stack creates namespace "${namespace}" itself (licode:createNamespace): to hold your Secret before the first up, create the namespace and the Secret first and set licode:createNamespace to false.`
+        : "";
+    return `licode:turn.tls.secretName: the Secret "${tls.secretName}" does not exist in namespace "${namespace}", and TURN's pods mount it to serve TLS on ${TURN_TLS_PORT}; ${why}. Create it (${create})${alternative}.${namespaceAdvice}`;
 }

@@ -336,7 +336,12 @@ directory, or pass --no-plugin-install."
   random_dest="$PLUGIN_HOME/plugins/resource-random-v$RANDOM_VERSION/pulumi-resource-random"
   if [ -e "$random_dest" ]; then
     # Read without running it: the main package its Go build info names (none for a script or a non-Go binary).
-    random_pkg="$(go version -m "$random_dest" 2>/dev/null | awk '$1 == "path" { print $2; exit }' || true)"
+    # Matched in bash: `go version -m | awk '{ ...; exit }'` under pipefail fails when awk exits before go's
+    # last write.
+    random_info="$(go version -m "$random_dest" 2>/dev/null || true)" random_pkg=""
+    while read -r field value _; do
+      if [ "$field" = path ]; then random_pkg="$value"; break; fi
+    done <<<"$random_info"
     [ "$random_pkg" = "$OUR_RANDOM_PACKAGE" ] || die "$random_dest was not built by this toolchain (its Go build \
 info names ${random_pkg:-no Go main package}; the official plugin's names github.com/pulumi/pulumi-random/provider/v4/\
 cmd/pulumi-resource-random), so it is left as it is. To install this project's build there, remove that plugin \

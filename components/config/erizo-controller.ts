@@ -1,7 +1,19 @@
 /** ErizoController's config: its nodes, rollout, port, and the name and TLS clients connect with. */
 import { z } from "zod";
-import { DNS_1123_SUBDOMAIN, dns1123Label, gracePeriod, nodeSelector, tier } from "./common";
+import {
+    CONTROLLER_QUIET_SECONDS,
+    DRAIN_RESERVE_SECONDS,
+    minimumGracePeriod,
+} from "../drain/timing";
+import { DNS_1123_SUBDOMAIN, dns1123Label, nodeSelector, tier } from "./common";
 import { DEFAULT_REPLICAS } from "./defaults";
+
+/**
+ * A controller's grace period: its drain ends CONTROLLER_QUIET_SECONDS after the last client left, or at
+ * the deadline, the grace period less DRAIN_RESERVE_SECONDS; a shorter grace period than
+ * minimumGracePeriod could end nearly every drain with a call in progress at its deadline.
+ */
+const SIGNALLING_MIN_GRACE = minimumGracePeriod(CONTROLLER_QUIET_SECONDS);
 
 /** In `erizoController.hostname`, stands for the name of the node each controller runs on. */
 export const NODE_NAME_PLACEHOLDER = "{nodeName}";
@@ -10,7 +22,15 @@ export const NODE_NAME_PLACEHOLDER = "{nodeName}";
 export const erizoController = tier
     .extend({
         nodeSelector: nodeSelector.default({ "licode.io/signalling": "true" }),
-        gracePeriodSeconds: gracePeriod("signalling").default(1800),
+        gracePeriodSeconds: z
+            .number()
+            .int()
+            .min(
+                SIGNALLING_MIN_GRACE,
+                `a signalling drain ends once no client has been connected for ${CONTROLLER_QUIET_SECONDS} s and keeps ${DRAIN_RESERVE_SECONDS} s to stop; below ${SIGNALLING_MIN_GRACE} s a client still connected in the drain's first half ends it at the deadline, cut; set at least ${SIGNALLING_MIN_GRACE}`,
+            )
+            .max(86400)
+            .default(1800),
         maxSurge: z.number().int().min(0).default(1),
         maxUnavailable: z.number().int().min(0).default(0),
         port: z.number().int().min(1024).max(65535).default(8080),

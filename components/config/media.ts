@@ -3,7 +3,15 @@
  * UDP ranges, ErizoAgent itself, and the ICE servers clients are given.
  */
 import { z } from "zod";
-import { IPV4, dns1123Label, gracePeriod, nodeSelector, portRange, quantity, tier } from "./common";
+import { AGENT_QUIET_SECONDS, DRAIN_RESERVE_SECONDS, minimumGracePeriod } from "../drain/timing";
+import { IPV4, dns1123Label, nodeSelector, portRange, quantity, tier } from "./common";
+
+/**
+ * A media node's grace period: its drain ends AGENT_QUIET_SECONDS after the last media session, or at
+ * the deadline, the grace period less DRAIN_RESERVE_SECONDS; a shorter grace period than
+ * minimumGracePeriod could end nearly every drain with a call in progress at its deadline.
+ */
+const MEDIA_MIN_GRACE = minimumGracePeriod(AGENT_QUIET_SECONDS);
 
 /** The `publicAddress` key: where ErizoController and ErizoAgent find the address they announce. */
 export const publicAddress = z.discriminatedUnion(
@@ -40,7 +48,15 @@ export const media = z
         portRange: portRange.default({ min: 40000, max: 40999 }),
         nodeSelector: nodeSelector.default({ "licode.io/media": "true" }),
         pools: z.array(mediaPool).min(1, "pools, when set, needs at least one pool").optional(),
-        gracePeriodSeconds: gracePeriod("media").default(1800),
+        gracePeriodSeconds: z
+            .number()
+            .int()
+            .min(
+                MEDIA_MIN_GRACE,
+                `a media drain ends once no media session has been in progress for ${AGENT_QUIET_SECONDS} s and keeps ${DRAIN_RESERVE_SECONDS} s to stop; below ${MEDIA_MIN_GRACE} s a call still in progress in the drain's first half ends it at the deadline, cut; set at least ${MEDIA_MIN_GRACE}`,
+            )
+            .max(86400)
+            .default(1800),
         maxUnavailable: z
             .number()
             .int()

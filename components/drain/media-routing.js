@@ -1,276 +1,395 @@
 "use strict";
 /**
- * Keeps new ErizoJS sessions away from a draining ErizoAgent, through RabbitMQ's management API.
+ * Keeps new ErizoJS sessions away from a draining ErizoAgent:
  *
- *   node media-routing.js drain     mark this agent draining and keep routing right until killed
- *   node media-routing.js release   restore the usual routing, unless another agent still drains
- *   node media-routing.js status    print where new sessions go and which agents drain
+ *   node media-routing.js drain     route new sessions to the other agents until this agent is gone
+ *   node media-routing.js status    print the agents, their load, and which of them drain
  *
- * It runs inside the ErizoAgent container with the image's own node (Node.js 12), so it needs no
- * module of its own and uses no syntax newer than ES2019.
+ * Started by the agent's preStop hook (components/hooks.ts) with the image's own node (Node.js
+ * 12: no syntax newer than ES2019) and the credentials in the agent's licode_config.js.
  *
- * How Licode routes new sessions (github.com/lynckia/licode, tag v10): every agent consumes one
- * shared queue `ErizoAgent` and a queue of its own `ErizoAgent_<id>`, each bound to the direct
+ * How Licode hands out new sessions (github.com/lynckia/licode, tag v10): every agent consumes
+ * one shared queue `ErizoAgent` and a queue of its own `ErizoAgent_<id>`, each bound to the direct
  * exchange `rpcExchange` under its own name (erizo_controller/erizoAgent/erizoAgent.js 299-305,
- * erizo_controller/common/amqper.js 50, 108-114). ErizoControllers send `createErizoJS` with the
- * routing key `ErizoAgent` (erizoController/ch_policies/default_policy.js 23-28,
- * ecCloudHandler.js 73-116), so RabbitMQ hands each new session to any agent in turn. Running
- * sessions talk to their ErizoJS over its own queue and never pass through these bindings.
+ * common/amqper.js 108-136). A controller sends `createErizoJS` for a new session to `ErizoAgent`,
+ * so RabbitMQ hands it to any agent of any pool in turn, and to `ErizoAgent_<id>` when the room
+ * reuses a slot it already has on that agent (erizoController/roomController.js 87-116,
+ * ecCloudHandler.js 94-116, ch_policies/default_policy.js 23-28). ROV and the slot reuse need
+ * every listed agent to keep answering on `ErizoAgent_<id>` (ROV/rovClient.js 178-240).
  *
- * The lever: while an agent drains, the key `ErizoAgent` is bound to one other agent's own queue
- * (the survivor) instead of the shared queue, and the draining agent's own binding is removed, so
- * no new session reaches it. A draining agent is one whose own queue lacks its own binding, so
- * several agents can drain at once and each computes the same routing. Bindings are always
- * removed before one is added: a request published in between finds no queue and the controller
- * retries it after 5 s (ecCloudHandler.js 73-92), whereas two bindings at once would deliver it
- * twice.
+ * The lever: while this agent drains, this helper consumes the shared queue itself, at a higher
+ * consumer priority than the agents' own consumers (they pass none, amqper.js 115), so RabbitMQ
+ * gives it every new session while it keeps up (it acknowledges each as it takes it). It
+ * passes each request on to one agent that does not drain, through that agent's own queue, the
+ * least loaded first: load is the CPU figure each agent reports to the controllers' broadcast
+ * `getErizoAgents` (erizoAgentReporter.js 18-61), plus a share for each session sent to it since
+ * its last report, so a burst between two reports spreads. No binding changes while the agent
+ * drains: an agent that starts meanwhile binds the shared queue as always and only adds a consumer,
+ * so no request is delivered twice, and it takes sessions as soon as it answers the broadcast and
+ * its own queue has a consumer (a passive queue.declare returns the consumer count at once, and
+ * needs any one right on the queue: deps/rabbit/src/rabbit_channel.erl 2554-2571 at RabbitMQ v4.3.5).
+ * Sessions go to every agent that does not drain, in every pool, as the shared queue does outside
+ * a drain: the helper takes the whole queue over, so keeping to one pool would pile every new
+ * session of the cluster on that pool. Draining agents are known to each other by answering a
+ * broadcast of their own (`licode-drain.agents`), so several can drain at once. With no other
+ * agent, requests go to this agent's own queue: new sessions still reach it.
+ *
+ * When the hook ends the drain it sends SIGUSR2: this agent's own binding is removed (a room that
+ * would reuse a slot here is retried by its controller on the shared queue after 5 s,
+ * ecCloudHandler.js 73-92, instead of getting a worker about to be killed), the sessions cut are
+ * counted and `done` is written in LICODE_DRAIN_RUN. The routing goes on until the agent is gone:
+ * the agent's consumers end with its connection, this helper's with the container a moment later.
+ *
+ * Environment: LICODE_DIR (/opt/licode), LICODE_DRAIN_PID (the agent's PID here), LICODE_DRAIN_RUN
+ * (the hook's directory: `busy`, `end`, `done`), LICODE_DRAIN_DEADLINE (seconds since the epoch
+ * when the drain stops waiting), LICODE_ROUTING_INTERVAL_MS (1000).
  */
-const http = require("http");
-const os = require("os");
+const fs = require("fs");
+const licodeAmqp = require("./licode-amqp");
 
-const EXCHANGE = "rpcExchange";
 const SHARED_QUEUE = "ErizoAgent";
-const AGENT_QUEUE = /^ErizoAgent_.+$/;
+const DRAINING_TOPIC = "licode-drain.agents";
+/** Above the agents' consumers, which pass no priority (0). */
+const PRIORITY = 10;
+/** Requests in flight before RabbitMQ passes the next ones to the agents themselves. */
+const PREFETCH = 200;
+/** Replies to a broadcast arrive within milliseconds; this bounds each round. */
+const BROADCAST_WINDOW_MS = 500;
+/** The hook waits 10 s for the last step (components/drain/timing.ts DRAIN_FINISH_SECONDS): keep within it. */
+const FINISH_MS = 8000;
+/** What one session sent since an agent's last report adds to its CPU figure (0..1). */
+const SESSION_SHARE = 0.05;
 
 /**
- * What to change so new sessions avoid every draining agent. Pure: takes the broker's queues and
- * the bindings of `rpcExchange`, returns the actions in the order they must run.
+ * The agent to give the next session: the agents that do not drain, the least loaded first. Pure.
  *
- * @param {{queues: {name: string, consumers: number}[],
- *          bindings: {destination: string, routing_key: string, properties_key: string}[]}} state
- * @param {string} self this agent's own queue, ErizoAgent_<id>
- * @param {'drain' | 'release'} mode
+ * @param {{id: string, cpu: number}[]} agents the agents that answer, each with its last CPU figure
+ * @param {string[]} draining the agents that drain (this one included)
+ * @param {Record<string, number>} sent sessions sent to each since its last report
+ * @returns {string | undefined} the agent's id, or undefined when none is left
  */
-function plan(state, self, mode) {
-    const bound = (queue, key) =>
-        state.bindings.some((b) => b.destination === queue && b.routing_key === key);
-    const agents = state.queues
-        .filter((q) => AGENT_QUEUE.test(q.name) && q.consumers > 0 && q.name !== self)
-        .map((q) => q.name)
-        .sort();
-    const othersDraining = agents.filter((q) => !bound(q, q));
-    const survivors = agents.filter((q) => bound(q, q));
-    const swap = (mode === "drain" || othersDraining.length > 0) && survivors.length > 0;
-    const current = state.bindings.filter((b) => b.routing_key === SHARED_QUEUE);
-    let target = SHARED_QUEUE;
-    if (swap) {
-        const kept = current.find((b) => survivors.indexOf(b.destination) !== -1);
-        target = kept ? kept.destination : survivors[0];
-    }
-
-    const actions = [];
-    if (mode === "drain") {
-        state.bindings
-            .filter((b) => b.destination === self && b.routing_key === self)
-            .forEach((b) => actions.push({ op: "unbind", queue: self, binding: b }));
-    }
-    current
-        .filter((b) => b.destination !== target)
-        .forEach((b) => actions.push({ op: "unbind", queue: b.destination, binding: b }));
-    if (!current.some((b) => b.destination === target)) {
-        actions.push({ op: "bind", queue: target, key: SHARED_QUEUE });
-    }
-    return {
-        actions,
-        target,
-        draining: mode === "drain" ? othersDraining.concat([self]).sort() : othersDraining,
-        survivors,
-    };
-}
-
-/** A tiny client for the management API: JSON in and out, basic auth, a timeout. */
-function managementApi(baseUrl, user, password, vhost) {
-    const base = new URL(baseUrl);
-    const auth = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
-    const v = encodeURIComponent(vhost);
-    const request = (method, path, body) =>
-        new Promise((resolve, reject) => {
-            const payload = body === undefined ? undefined : JSON.stringify(body);
-            const req = http.request(
-                {
-                    host: base.hostname,
-                    port: base.port || 15672,
-                    method,
-                    path,
-                    timeout: 5000,
-                    headers: Object.assign(
-                        { authorization: auth, accept: "application/json" },
-                        payload === undefined
-                            ? {}
-                            : {
-                                  "content-type": "application/json",
-                                  "content-length": Buffer.byteLength(payload),
-                              },
-                    ),
-                },
-                (res) => {
-                    let text = "";
-                    res.setEncoding("utf8");
-                    res.on("data", (chunk) => {
-                        text += chunk;
-                    });
-                    res.on("end", () => {
-                        if (res.statusCode >= 200 && res.statusCode < 300) {
-                            resolve(text === "" ? undefined : JSON.parse(text));
-                        } else if (method === "DELETE" && res.statusCode === 404) {
-                            resolve(undefined); // already gone
-                        } else {
-                            reject(
-                                new Error(
-                                    `${method} ${path}: HTTP ${res.statusCode} ${text.slice(0, 200)}`,
-                                ),
-                            );
-                        }
-                    });
-                },
-            );
-            req.on("timeout", () =>
-                req.destroy(new Error(`${method} ${path}: no answer within 5 s`)),
-            );
-            req.on("error", reject);
-            if (payload !== undefined) {
-                req.write(payload);
-            }
-            req.end();
-        });
-    const q = (name) => encodeURIComponent(name);
-    return {
-        queues: () => request("GET", `/api/queues/${v}?columns=name,consumers`),
-        queue: (name) => request("GET", `/api/queues/${v}/${q(name)}`),
-        bindings: () => request("GET", `/api/exchanges/${v}/${EXCHANGE}/bindings/source`),
-        unbind: (queue, propertiesKey) =>
-            request("DELETE", `/api/bindings/${v}/e/${EXCHANGE}/q/${q(queue)}/${q(propertiesKey)}`),
-        bind: (queue, key) =>
-            request("POST", `/api/bindings/${v}/e/${EXCHANGE}/q/${q(queue)}`, {
-                routing_key: key,
-                arguments: {},
-            }),
-    };
-}
-
-/** The IPv4 addresses of this host: with the host network, the agent's AMQP connection comes from one. */
-function localAddresses() {
-    const found = [];
-    const interfaces = os.networkInterfaces();
-    Object.keys(interfaces).forEach((name) => {
-        interfaces[name].forEach((a) => {
-            if (a.family === "IPv4" || a.family === 4) {
-                found.push(a.address);
-            }
-        });
-    });
-    return found;
-}
-
-/** This agent's own queue: the ErizoAgent_<id> queue consumed from one of this host's addresses. */
-async function findSelf(api, addresses) {
-    const queues = (await api.queues()).filter((q) => AGENT_QUEUE.test(q.name));
-    const mine = [];
-    for (let i = 0; i < queues.length; i += 1) {
-        const details = await api.queue(queues[i].name);
-        const hosts = (details.consumer_details || []).map(
-            (c) => (c.channel_details || {}).peer_host,
-        );
-        if (hosts.some((h) => addresses.indexOf(h) !== -1)) {
-            mine.push(queues[i].name);
-        }
-    }
-    if (mine.length !== 1) {
-        throw new Error(
-            `expected one ErizoAgent_<id> queue consumed from ${addresses.join(", ")}, found ${mine.length} (${mine.join(", ")}); set LICODE_AGENT_QUEUE`,
-        );
-    }
-    return mine[0];
-}
-
-async function state(api) {
-    const [queues, bindings] = await Promise.all([api.queues(), api.bindings()]);
-    return {
-        queues,
-        bindings: bindings.filter((b) => b.destination_type === "queue"),
-    };
-}
-
-async function apply(api, actions) {
-    for (let i = 0; i < actions.length; i += 1) {
-        const a = actions[i];
-        await (a.op === "unbind"
-            ? api.unbind(a.queue, a.binding.properties_key)
-            : api.bind(a.queue, a.key));
-    }
-}
-
-function describe(result) {
-    const where = result.target === SHARED_QUEUE ? "every agent (shared queue)" : result.target;
-    return `new sessions go to ${where}; draining: ${result.draining.join(", ") || "none"}`;
-}
-
-async function main(argv, env, log) {
-    const mode = argv[0];
-    if (["drain", "release", "status"].indexOf(mode) === -1) {
-        throw new Error("usage: media-routing.js drain|release|status");
-    }
-    const api = managementApi(
-        env.RABBITMQ_MANAGEMENT_URL,
-        env.RABBITMQ_DRAIN_USER,
-        env.RABBITMQ_DRAIN_PASSWORD,
-        env.RABBITMQ_VHOST || "/",
+function chooseAgent(agents, draining, sent) {
+    const load = (a) => (Number(a.cpu) || 0) + SESSION_SHARE * (sent[a.id] || 0);
+    const eligible = agents.filter((a) => draining.indexOf(a.id) === -1);
+    eligible.sort(
+        (a, b) =>
+            load(a) - load(b) || (sent[a.id] || 0) - (sent[b.id] || 0) || (a.id < b.id ? -1 : 1),
     );
-    if (mode === "status") {
-        const s = await state(api);
-        const shared = s.bindings
-            .filter((b) => b.routing_key === SHARED_QUEUE)
-            .map((b) => b.destination);
-        const draining = s.queues
-            .filter((q) => AGENT_QUEUE.test(q.name) && q.consumers > 0)
-            .filter(
-                (q) =>
-                    !s.bindings.some((b) => b.destination === q.name && b.routing_key === q.name),
-            )
-            .map((q) => q.name);
-        log(
-            `new sessions go to ${shared.join(", ") || "nowhere"}; draining: ${draining.join(", ") || "none"}`,
-        );
-        return;
+    return eligible.length === 0 ? undefined : eligible[0].id;
+}
+
+/** Reads a small file of the hook's directory, or undefined. */
+function readRun(run, name) {
+    try {
+        return fs.readFileSync(`${run}/${name}`, "utf8").trim();
+    } catch {
+        return undefined;
     }
-    const self = env.LICODE_AGENT_QUEUE || (await findSelf(api, localAddresses()));
-    if (mode === "release") {
-        const result = plan(await state(api), self, "release");
-        await apply(api, result.actions);
-        log(`${self} released: ${describe(result)}`);
-        return;
+}
+
+function alive(pid) {
+    try {
+        process.kill(Number(pid), 0);
+        return true;
+    } catch (error) {
+        return error.code === "EPERM";
     }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Every agent that answers the broadcast the controllers use (ecCloudHandler.js 28-62). */
+async function listAgents(link) {
+    const replies = await link.broadcast(
+        SHARED_QUEUE,
+        { method: "getErizoAgents", args: [] },
+        BROADCAST_WINDOW_MS,
+    );
+    const agents = new Map();
+    replies.forEach((reply) => {
+        if (reply && reply.info && reply.info.id !== undefined) {
+            agents.set(String(reply.info.id), {
+                id: String(reply.info.id),
+                cpu: reply.stats ? Number(reply.stats.perc_cpu) : 0,
+            });
+        }
+    });
+    return Array.from(agents.values());
+}
+
+async function listDraining(link) {
+    const replies = await link.broadcast(
+        DRAINING_TOPIC,
+        { method: "drainingAgents", args: [] },
+        BROADCAST_WINDOW_MS,
+    );
+    return replies.filter((r) => r && r.agent !== undefined).map((r) => String(r.agent));
+}
+
+async function drain(env, log) {
+    const licodeDir = env.LICODE_DIR || "/opt/licode";
     const interval = Number(env.LICODE_ROUTING_INTERVAL_MS || 1000);
-    let last = "";
+    const pid = env.LICODE_DRAIN_PID;
+    const run = env.LICODE_DRAIN_RUN;
+    const deadline = Number(env.LICODE_DRAIN_DEADLINE || 0) * 1000 || Date.now() + 3600 * 1000;
+    const config = licodeAmqp.loadConfig(licodeDir);
+    const report = new licodeAmqp.Report("erizo-agent", log);
+    const identity = licodeAmqp.identityOf(pid);
+    const giveUps = new Set();
+    const giveUp = (reason) => {
+        if (!giveUps.has(reason)) {
+            giveUps.add(reason);
+            log(`gave up: ${reason}`);
+            report.giveUp(reason);
+        }
+    };
+    let said = "";
+    const say = (line) => {
+        if (line !== said) {
+            log(line);
+            said = line;
+        }
+    };
+
+    let ending = false;
+    let ended = false;
+    process.on("SIGUSR2", () => {
+        ending = true;
+    });
+
+    let link;
+    let self; // this agent's id
+    let stopRouting; // cancels the consumer on the shared queue
+    const verified = new Set(); // agents seen consuming their own queue
+    let agents = []; // agents that do not drain and consume their own queue
+    let draining = [];
+    let sent = {};
+    let routed = 0;
+
+    const route = (body, done) => {
+        // Acknowledged before it is passed on: this helper ends with its container, maybe between
+        // the two steps, and a request acknowledged but not passed on is retried by its controller
+        // after 5 s (ecCloudHandler.js 73-92), while one passed on but not acknowledged would go
+        // back to the queue and be answered twice.
+        done();
+        const target = chooseAgent(agents, draining, sent) || self;
+        if (body !== undefined) {
+            try {
+                link.publishRpc(`ErizoAgent_${target}`, body);
+                sent[target] = (sent[target] || 0) + 1;
+                routed += 1;
+            } catch (error) {
+                say(`a request was not passed on (its controller retries it): ${error.message}`);
+            }
+        }
+    };
+
+    const locate = async () => {
+        const listed = await listAgents(link);
+        for (let i = 0; i < listed.length; i += 1) {
+            const answer = await link
+                .whoami(`ErizoAgent_${listed[i].id}`, 3000)
+                .catch(() => undefined);
+            if (answer === identity) {
+                return listed[i].id;
+            }
+        }
+        return undefined;
+    };
+
+    const round = async () => {
+        const listed = await listAgents(link);
+        draining = await listDraining(link);
+        if (draining.indexOf(self) === -1) {
+            draining.push(self);
+        }
+        for (let i = 0; i < listed.length; i += 1) {
+            const id = listed[i].id;
+            if (!verified.has(id) && draining.indexOf(id) === -1) {
+                const consumers = await link.consumerCount(`ErizoAgent_${id}`);
+                if (consumers !== undefined && consumers > 0) {
+                    verified.add(id);
+                }
+            }
+        }
+        agents = listed.filter((a) => verified.has(a.id) && draining.indexOf(a.id) === -1);
+        sent = {};
+        const others = agents
+            .map((a) => `ErizoAgent_${a.id}`)
+            .sort()
+            .join(", ");
+        say(
+            others === ""
+                ? `ErizoAgent_${self} draining: no other agent can take new sessions, so they still reach this one`
+                : `ErizoAgent_${self} draining: new sessions go to ${others} (the least loaded first); draining: ${draining
+                      .map((d) => `ErizoAgent_${d}`)
+                      .sort()
+                      .join(", ")}`,
+        );
+    };
+
+    const finish = async () => {
+        const end = (readRun(run, "end") || "").split(" ");
+        const count = Number(end[1] || 0);
+        if (self !== undefined) {
+            // Retried within the time the hook waits for this step (DRAIN_FINISH_SECONDS).
+            const until = Date.now() + FINISH_MS;
+            for (;;) {
+                try {
+                    if (link === undefined || link.lost !== undefined) {
+                        link = await licodeAmqp.Link.open(config, licodeDir, 2000);
+                        // The consumer went with the old connection: the main loop starts a new one.
+                        stopRouting = undefined;
+                    }
+                    await link.unbindRpc(`ErizoAgent_${self}`, `ErizoAgent_${self}`);
+                    break;
+                } catch (error) {
+                    if (Date.now() + 500 >= until) {
+                        giveUp(
+                            `ErizoAgent_${self} still takes requests of its own (a room reusing a slot here gets a worker that stops with the agent): ${error.message}`,
+                        );
+                        break;
+                    }
+                    log(`could not remove this agent's own binding, retrying: ${error.message}`);
+                    await sleep(500);
+                }
+            }
+        }
+        if (self === undefined) {
+            giveUp("the drain ended before this agent was found among the agents");
+        }
+        if (end[0] === "deadline" && count > 0) {
+            report.cut(count, "media sockets bound at the deadline");
+        }
+        report.sessionsLeft(0);
+        const summary = `${routed} new sessions routed to other agents${self === undefined ? "" : `; ErizoAgent_${self} takes no more requests of its own`}`;
+        log(`last step done: ${summary}`);
+        if (run !== undefined) {
+            fs.writeFileSync(`${run}/done`, `${summary}\n`);
+        }
+        ended = true;
+    };
+
+    let lateSaid = false;
+    let goneAt;
     for (;;) {
+        if (pid !== undefined && !alive(pid)) {
+            // The agent's consumers went with its connection; route a moment longer for
+            // requests the broker had already handed out, then go.
+            goneAt = goneAt || Date.now();
+            if (Date.now() - goneAt > 2000) {
+                break;
+            }
+        }
+        const early = Date.now() < deadline;
         try {
-            const result = plan(await state(api), self, "drain");
-            await apply(api, result.actions);
-            const line = `${self} draining: ${describe(result)}`;
-            if (line !== last) {
-                log(
-                    result.survivors.length === 0
-                        ? `${line}; no other agent can take new sessions, so they still reach this one`
-                        : line,
-                );
-                last = line;
+            if (link === undefined || link.lost !== undefined) {
+                stopRouting = undefined;
+                if (early) {
+                    link = await licodeAmqp.openUntil(config, licodeDir, deadline, interval, log);
+                    if (link === undefined) {
+                        giveUp("the broker was unreachable until the deadline");
+                    } else {
+                        await report.attach(link, self);
+                        if (self !== undefined) {
+                            await link.answerBroadcasts(DRAINING_TOPIC, () => ({ agent: self }));
+                        }
+                    }
+                }
+            }
+            if (link !== undefined && link.lost === undefined) {
+                if (self === undefined && early) {
+                    self = await locate();
+                    if (self === undefined) {
+                        say("this agent does not answer the agents' broadcast or ROV yet");
+                    } else {
+                        log(`this agent is ErizoAgent_${self}`);
+                        report.id = self;
+                        await link.answerBroadcasts(DRAINING_TOPIC, () => ({ agent: self }));
+                    }
+                }
+                if (self !== undefined) {
+                    await round();
+                    if (stopRouting === undefined) {
+                        stopRouting = await link.consumeFirst(
+                            SHARED_QUEUE,
+                            PRIORITY,
+                            PREFETCH,
+                            route,
+                        );
+                    }
+                }
+            }
+            if (self === undefined && !early && !lateSaid) {
+                lateSaid = true;
+                giveUp("this agent was not found among the agents before the deadline");
             }
         } catch (error) {
-            log(`routing not updated, retrying: ${error.message}`);
-            last = "";
+            say(`retrying: ${error.message}`);
         }
-        await new Promise((resolve) => setTimeout(resolve, interval));
+        if (ending && !ended) {
+            await finish().catch((error) => {
+                log(`could not finish: ${error.message}`);
+                ended = true;
+            });
+        }
+        const busy = readRun(run, "busy");
+        if (!ended && busy !== undefined && busy !== "") {
+            report.sessionsLeft(Number(busy));
+        }
+        await sleep(ending && !ended ? 200 : interval);
+    }
+    if (link !== undefined) {
+        link.close();
     }
 }
 
-module.exports = { plan, SHARED_QUEUE, EXCHANGE };
+/** Prints the agents, their load and which drain, for an operator (`kubectl exec`). */
+async function status(env, log) {
+    const licodeDir = env.LICODE_DIR || "/opt/licode";
+    const link = await licodeAmqp.Link.open(licodeAmqp.loadConfig(licodeDir), licodeDir, 10000);
+    try {
+        const listed = await listAgents(link);
+        const draining = await listDraining(link);
+        listed.forEach((a) =>
+            log(
+                `ErizoAgent_${a.id}: cpu ${(a.cpu * 100).toFixed(0)}%${draining.indexOf(a.id) === -1 ? "" : ", draining"}`,
+            ),
+        );
+        log(
+            `${listed.length} agents answer; draining: ${draining.map((d) => `ErizoAgent_${d}`).join(", ") || "none"}`,
+        );
+    } finally {
+        link.close();
+    }
+}
+
+module.exports = { chooseAgent, SHARED_QUEUE, DRAINING_TOPIC, PRIORITY };
 
 if (require.main === module) {
     process.on("SIGTERM", () => process.exit(0));
-    main(process.argv.slice(2), process.env, (line) =>
-        console.log(`[media-routing] ${line}`),
-    ).catch((error) => {
-        console.error(`[media-routing] ${error.message}`);
-        process.exit(1);
-    });
+    const mode = process.argv[2];
+    const log = (line) => console.log(`[media-routing] ${line}`);
+    if (mode === "status") {
+        status(process.env, log).then(
+            () => process.exit(0),
+            (error) => {
+                console.error(`[media-routing] ${error.message}`);
+                process.exit(1);
+            },
+        );
+    } else if (mode === "drain" && process.env.LICODE_DRAIN_PID) {
+        drain(process.env, log).then(
+            () => process.exit(0),
+            (error) => {
+                log(`stopped: ${error.stack || error.message}`);
+                process.exit(1);
+            },
+        );
+    } else {
+        console.error(
+            "usage: media-routing.js status | LICODE_DRAIN_PID=<the agent's PID> media-routing.js drain",
+        );
+        process.exit(2);
+    }
 }

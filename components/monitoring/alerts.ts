@@ -1,9 +1,11 @@
 /**
  * Licode's alerting rules, as a PrometheusRule's groups. Readiness comes from kube-state-metrics
  * (Licode has no gauge for it); calls and rooms from ROV's gauges (metric-names.ts); the broker's
- * memory alarm from RabbitMQ's own Prometheus plugin. Each alert's meaning and first step are in
+ * memory alarm from RabbitMQ's own Prometheus plugin; calls cut by a drain from the drains'
+ * figures at the broker (drain-metrics.ts). Each alert's meaning and first step are in
  * the README's Monitoring section, under the alert's name.
  */
+import { drainQuery } from "./drain-metrics";
 import { ROV_PREFIX } from "./metric-names";
 
 /** One alerting rule in the Prometheus Operator's shape. */
@@ -143,6 +145,14 @@ export function licodeAlertRules(options: AlertOptions): AlertRule[] {
             "warning",
             "ErizoControllers are near their room limit",
             `Rooms per Ready ErizoController average above ${roomThreshold} (${Math.round(options.roomsPerControllerRatio * 100)}% of limit_n_rooms ${options.roomLimit}). ROV counts rooms over all controllers, so one controller may be fuller than the average.`,
+        ),
+        rule(
+            "LicodeDrainCutCalls",
+            `max by (namespace, queue) (delta(${drainQuery("cut", undefined, `{${ns}}`)}[15m])) > 0`,
+            "0m",
+            "warning",
+            "A drain ({{ $labels.queue }}) reached its deadline with calls in progress and cut them",
+            "A preStop drain ended at the end of its grace period while clients or media sessions were still there (messages of the broker's licode-drain.cut queue); the pod's log says how many and why it was stopped.",
         ),
         rule(
             "LicodeMetricsDown",

@@ -11,7 +11,16 @@ export type ApiDiscovery =
     /** It could not be asked, or its answer meant nothing; `reason` is one line, without secrets. */
     | { readonly status: "unknown"; readonly reason: string };
 
-/** Options of {@link discoverApiGroup}. */
+/** What the API server said about one object. */
+export type ObjectLookup =
+    /** It answered with the object (its metadata only). */
+    | { readonly status: "found"; readonly server: string }
+    /** It answered 404: no such object (or no such namespace). */
+    | { readonly status: "absent"; readonly server: string }
+    /** It could not be asked, or its answer meant nothing; `reason` is one line, without secrets. */
+    | { readonly status: "unknown"; readonly reason: string };
+
+/** Options of {@link discoverApiGroup} and {@link lookupObject}. */
 export interface ApiDiscoveryOptions {
     /** The environment to find the kubeconfig in (KUBECONFIG, HOME, ...). Defaults to `process.env`. */
     readonly env?: NodeJS.ProcessEnv;
@@ -41,9 +50,39 @@ export function discoverApiGroup(
     version: string,
     options: ApiDiscoveryOptions = {},
 ): ApiDiscovery {
+    const answer = ask({ group, version }, options);
+    return "reason" in answer ? unknown(answer.reason) : parseAnswer(answer);
+}
+
+/**
+ * Asks the same cluster, the same way, whether one object exists: `GET apiPath` (e.g.
+ * `/api/v1/namespaces/licode/secrets/turn-tls`) for its metadata only, so a Secret's data never
+ * reaches this process. Blocks, like {@link discoverApiGroup}, and never throws.
+ */
+export function lookupObject(apiPath: string, options: ApiDiscoveryOptions = {}): ObjectLookup {
+    const answer = ask({ path: apiPath }, options);
+    if ("reason" in answer) {
+        return unknown(answer.reason);
+    }
+    const a = answer.parsed;
+    const server = typeof a.server === "string" ? a.server : undefined;
+    if ((a.status === "found" || a.status === "absent") && server !== undefined) {
+        return { status: a.status, server };
+    }
+    if (a.status === "unknown" && typeof a.reason === "string") {
+        return unknown(a.reason);
+    }
+    return unknown("discovery printed an answer it should not have");
+}
+
+/** Runs the script with one request; its answer as JSON, or why there is none. */
+function ask(
+    request: Record<string, string>,
+    options: ApiDiscoveryOptions,
+): { readonly parsed: Record<string, unknown> } | { readonly reason: string } {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const child = spawnSync(process.execPath, [SCRIPT], {
-        input: JSON.stringify({ group, version, timeoutMs }),
+        input: JSON.stringify({ ...request, timeoutMs }),
         env: options.env ?? process.env,
         encoding: "utf8",
         timeout: timeoutMs + STARTUP_ALLOWANCE_MS,
@@ -53,27 +92,25 @@ export function discoverApiGroup(
     });
     if (child.error !== undefined) {
         const timedOut = (child.error as NodeJS.ErrnoException).code === "ETIMEDOUT";
-        return unknown(
-            timedOut
+        return {
+            reason: timedOut
                 ? `discovery did not finish within ${timeoutMs + STARTUP_ALLOWANCE_MS} ms and was killed`
                 : `discovery could not run: ${child.error.message}`,
-        );
+        };
     }
     if (child.signal !== null) {
-        return unknown(`discovery was killed by ${child.signal}`);
+        return { reason: `discovery was killed by ${child.signal}` };
     }
-    return parseAnswer(child.stdout, child.status);
+    try {
+        return { parsed: (JSON.parse(child.stdout) ?? {}) as Record<string, unknown> };
+    } catch {
+        return { reason: `discovery exited with code ${child.status} and no answer` };
+    }
 }
 
-/** The script's answer, checked; anything malformed is "unknown". */
-function parseAnswer(stdout: string, exitCode: number | null): ApiDiscovery {
-    let answer: unknown;
-    try {
-        answer = JSON.parse(stdout);
-    } catch {
-        return unknown(`discovery exited with code ${exitCode} and no answer`);
-    }
-    const a = (answer ?? {}) as Record<string, unknown>;
+/** The script's answer to a group-version, checked; anything malformed is "unknown". */
+function parseAnswer(answer: { readonly parsed: Record<string, unknown> }): ApiDiscovery {
+    const a = answer.parsed;
     const server = typeof a.server === "string" ? a.server : undefined;
     if (a.status === "served" && server !== undefined && Array.isArray(a.kinds)) {
         const kinds = a.kinds.filter((k): k is string => typeof k === "string");
@@ -88,6 +125,6 @@ function parseAnswer(stdout: string, exitCode: number | null): ApiDiscovery {
     return unknown("discovery printed an answer it should not have");
 }
 
-function unknown(reason: string): ApiDiscovery {
+function unknown(reason: string): { readonly status: "unknown"; readonly reason: string } {
     return { status: "unknown", reason };
 }

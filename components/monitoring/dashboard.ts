@@ -7,6 +7,7 @@
  * Every metric name comes from metric-names.ts, where its upstream source is cited; the unit tests
  * check every query against those lists. The line numbers below are of Licode v10.
  */
+import { DRAIN_TIERS, drainQuery } from "./drain-metrics";
 import {
     CoturnMetric,
     RabbitMqMetric,
@@ -619,8 +620,66 @@ export function licodeDashboard(options: LicodeDashboardOptions): GrafanaDashboa
             ],
         },
         annotations: { list: [] },
-        panels: layout(options.turn === true ? [...panels, ...turnPanels()] : panels),
+        panels: layout([
+            ...panels,
+            ...drainPanels(),
+            ...(options.turn === true ? turnPanels() : []),
+        ]),
     };
+}
+
+/**
+ * The drains: running, sessions they wait for, sessions cut at a deadline and give-ups, per tier,
+ * from the broker's per-queue metrics (drain-metrics.ts; they need the broker's ServiceMonitor).
+ */
+function drainPanels(): PanelSpec[] {
+    const perTier = (kind: "running" | "left" | "cut" | "give-ups") =>
+        DRAIN_TIERS.map((tier) => ({
+            expr: `sum(${drainQuery(kind, tier, SELECTOR)}) or vector(0)`,
+            legendFormat: tier,
+        }));
+    return [
+        {
+            type: "timeseries",
+            title: "Drains running",
+            description:
+                "ErizoControllers and ErizoAgents draining in their preStop hooks now, per tier (consumers of licode-drain.running.<tier>).",
+            w: 6,
+            h: 8,
+            queries: perTier("running"),
+            style: {},
+        },
+        {
+            type: "timeseries",
+            title: "Sessions the drains wait for",
+            description:
+                "Clients (controllers) and bound media sockets (agents) the running drains still wait for, per tier.",
+            w: 6,
+            h: 8,
+            queries: perTier("left"),
+            style: {},
+        },
+        {
+            type: "timeseries",
+            title: "Sessions cut at a drain's deadline",
+            description:
+                "Clients and media sockets still there when a drain reached its deadline, so cut when it stopped, per tier, over the last 7 days (messages of licode-drain.cut.<tier>).",
+            w: 6,
+            h: 8,
+            queries: perTier("cut"),
+            style: {},
+        },
+        {
+            type: "timeseries",
+            title: "Drain give-ups",
+            description:
+                "Steps a drain gave up (the broker or Nuve unreachable until its deadline, rooms left pinned, its agent or controller not found), per tier, over the last 7 days; the reason is in the pod's log.",
+            w: 6,
+            h: 8,
+            queries: perTier("give-ups"),
+            style: {},
+        },
+    ];
 }
 
 /** The TURN row: allocations, challenges and relayed bytes, from coturn's endpoint. */

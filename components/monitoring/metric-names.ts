@@ -205,6 +205,24 @@ export const RABBITMQ_METRICS = [
 export type RabbitMqMetric = (typeof RABBITMQ_METRICS)[number];
 
 /**
+ * Per-queue metrics of the rabbitmq_prometheus plugin's detailed endpoint, `/metrics/detailed` on
+ * 15692, which the drains' figures are read from (drain-metrics.ts): the `rabbitmq_detailed_`
+ * prefix (prometheus_rabbitmq_core_metrics_collector.erl 32, used by `collect_mf('detailed')`,
+ * 292-303), `queue_messages` of the family `queue_coarse_metrics` (122-126) and `queue_consumers`
+ * of the family `queue_consumer_count` (129-131), each labelled with `vhost` and `queue`. The
+ * endpoint emits only the families asked for with `family=`, of the vhosts asked for with
+ * `vhost=`, and of the queues whose names match `queue=` (deps/rabbitmq_prometheus/src/
+ * rabbit_prometheus_handler.erl 136-152, 184-203). All read at v4.3.5.
+ */
+export const RABBITMQ_DETAILED_METRICS = [
+    "rabbitmq_detailed_queue_messages",
+    "rabbitmq_detailed_queue_consumers",
+] as const;
+
+/** One of the detailed RabbitMQ metrics above. */
+export type RabbitMqDetailedMetric = (typeof RABBITMQ_DETAILED_METRICS)[number];
+
+/**
  * coturn's Prometheus metrics the dashboard and the alerts read, as coturn 4.17.0 registers them
  * (src/apps/relay/prom_server.c at tag 4.17.0, commit 54ef76ce; the coturn/coturn:4.17.0-r0 image
  * builds it with the endpoint, components/images.ts COTURN.prometheus), without a prefix:

@@ -6,6 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AlertOptions, licodeAlertRules } from "./alerts";
 import { licodeDashboard } from "./dashboard";
+import { ExtraScrapeEndpoint } from "./drain-metrics";
 
 const TOKEN = "licode:index:Monitoring";
 
@@ -20,6 +21,8 @@ export interface ScrapeTarget {
     readonly port: string;
     /** The HTTP path. */
     readonly path: string;
+    /** More endpoints of the same Service port (the broker's drain figures: drain-metrics.ts). */
+    readonly extraEndpoints?: readonly ExtraScrapeEndpoint[];
 }
 
 /** Arguments of the Monitoring component. */
@@ -84,6 +87,19 @@ export class Monitoring extends pulumi.ComponentResource {
                                     path: scrape.path,
                                     interval: args.scrapeInterval ?? "30s",
                                 },
+                                ...(scrape.extraEndpoints ?? []).map((extra) => ({
+                                    port: scrape.port,
+                                    path: extra.path,
+                                    params: extra.params,
+                                    interval: args.scrapeInterval ?? "30s",
+                                    metricRelabelings: [
+                                        {
+                                            action: "keep",
+                                            sourceLabels: [extra.keep.label],
+                                            regex: extra.keep.regex,
+                                        },
+                                    ],
+                                })),
                             ],
                         },
                     },

@@ -1,15 +1,12 @@
 /**
- * The broker as the program configures it, and the media drain's routing, against a real RabbitMQ
- * (Debian's rabbitmq-server 3.10): the rendered config and definitions boot a blank node with the
- * program's users; the drain user can change bindings and nothing else; and agents that declare
- * their queues with node-amqp 0.2.7 exactly as Licode's amqper.js does stop receiving new
- * sessions while they drain, without a message lost or delivered twice.
+ * The broker as the program configures it, against a real RabbitMQ (Debian's rabbitmq-server
+ * 3.10): the rendered config and definitions boot a blank node with the program's users, and the
+ * drain user (kept in the definitions, see components/rabbitmq.ts) can change bindings and nothing
+ * else. The media drain's routing runs against Licode's own agents in test/licode/drain-agent.spec.ts.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON from the management API */
 import * as amqp from "amqp";
 import * as assert from "assert";
-import { ChildProcess, spawn } from "child_process";
-import * as path from "path";
 import {
     DRAIN_PERMISSIONS,
     rabbitmqProbes,
@@ -18,7 +15,6 @@ import {
 } from "../../components/rabbitmq";
 import { Broker, brokerInstalled, startBroker } from "./broker";
 
-const HELPER = path.resolve(__dirname, "..", "..", "components", "drain", "media-routing.js");
 const LICODE = { name: "licode", password: "licode-pw" };
 const DRAIN = { name: "licode-drain", password: "drain-pw" };
 const TOTAL_MEMORY = 536870912;
@@ -106,86 +102,6 @@ async function agent(broker: Broker, id: string) {
     const own = queues.get(`ErizoAgent_${id}`) as amqp.Queue;
     return { queue: `ErizoAgent_${id}`, received, connection, own, markers };
 }
-type Agent = Awaited<ReturnType<typeof agent>>;
-
-/** An ErizoController asking for ErizoJS: publishes createErizoJS to rpcExchange under `key`. */
-async function controller(broker: Broker) {
-    const connection = await connect(broker);
-    const exchange = await new Promise<amqp.Exchange>((resolve) => {
-        const e = connection.exchange("rpcExchange", { type: "direct" }, () => resolve(e));
-    });
-    let corrID = 0;
-    let markers = 0;
-    return {
-        connection,
-        /** Publishes `count` requests under `key` and returns their corrIDs. */
-        ask(count: number, key = "ErizoAgent"): number[] {
-            const ids: number[] = [];
-            for (let i = 0; i < count; i++) {
-                corrID += 1;
-                ids.push(corrID);
-                exchange.publish(key, { method: "createErizoJS", args: [], corrID, replyTo: "x" });
-            }
-            return ids;
-        },
-        /**
-         * Resolves once every request published so far that was routed to `agent`'s own queue has
-         * reached it: the queue is bound under a one-off key, a marker follows the requests on
-         * the same channel, and a queue delivers in the order messages were routed to it.
-         */
-        async flushed(agent: Agent): Promise<void> {
-            markers += 1;
-            const key = `marker-${markers}`;
-            await new Promise<void>((resolve) =>
-                agent.own.bind("rpcExchange", key, () => resolve()),
-            );
-            exchange.publish(key, { method: MARKER, key });
-            await until(`the marker through ${agent.queue}`, async () => agent.markers.has(key));
-        },
-    };
-}
-
-/** Resolves once each of `ids` has reached one of `agents` (the requests' state, not a time). */
-async function delivered(ids: number[], agents: Agent[]): Promise<void> {
-    await until(`${ids.length} requests delivered`, async () => {
-        const all = new Set(agents.flatMap((a) => a.received));
-        return ids.every((id) => all.has(id));
-    });
-}
-
-function runHelper(broker: Broker, command: string, self?: string): ChildProcess {
-    return spawn(process.execPath, [HELPER, command], {
-        stdio: ["ignore", "pipe", "pipe"],
-        env: {
-            ...process.env,
-            RABBITMQ_MANAGEMENT_URL: `http://127.0.0.1:${broker.managementPort}`,
-            RABBITMQ_DRAIN_USER: DRAIN.name,
-            RABBITMQ_DRAIN_PASSWORD: DRAIN.password,
-            LICODE_ROUTING_INTERVAL_MS: "200",
-            ...(self === undefined ? {} : { LICODE_AGENT_QUEUE: self }),
-        },
-    });
-}
-
-function finished(child: ChildProcess): Promise<{ code: number | null; output: string }> {
-    let output = "";
-    child.stdout?.on("data", (c) => (output += c));
-    child.stderr?.on("data", (c) => (output += c));
-    return new Promise((resolve) => child.on("close", (code) => resolve({ code, output })));
-}
-
-async function keyBindings(broker: Broker): Promise<string[]> {
-    const { body } = await api(
-        broker,
-        "GET",
-        "/api/exchanges/%2F/rpcExchange/bindings/source",
-        DRAIN,
-    );
-    return (body as any[])
-        .filter((b) => b.routing_key === "ErizoAgent")
-        .map((b) => b.destination)
-        .sort();
-}
 
 async function until(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
     const end = Date.now() + ms;
@@ -201,7 +117,6 @@ describe("the broker as the program configures it (real RabbitMQ)", function () 
     this.timeout(180_000);
     let broker: Broker;
     const connections: amqp.Connection[] = [];
-    const helpers: ChildProcess[] = [];
 
     before(async () => {
         assert.ok(
@@ -219,7 +134,6 @@ describe("the broker as the program configures it (real RabbitMQ)", function () 
         });
     });
     after(async () => {
-        helpers.forEach((h) => h.kill("SIGKILL"));
         connections.forEach((c) => c.end());
         await broker?.stop();
     });
@@ -328,84 +242,4 @@ describe("the broker as the program configures it (real RabbitMQ)", function () 
             assert.ok(refusedForRights, `${what}: HTTP ${status} ${JSON.stringify(answer)}`);
         }
     }
-
-    it("routes new sessions away from a draining agent, then back, losing and doubling none", async () => {
-        const a = await agent(broker, "a");
-        const b = await agent(broker, "b");
-        const ec = await controller(broker);
-        connections.push(a.connection, b.connection, ec.connection);
-
-        const before = ec.ask(10);
-        await delivered(before, [a, b]);
-        assert.strictEqual(
-            a.received.length + b.received.length,
-            10,
-            "each request reaches one agent",
-        );
-        assert.ok(a.received.length > 0 && b.received.length > 0, "the shared queue spreads them");
-
-        const draining = runHelper(broker, "drain", a.queue);
-        helpers.push(draining);
-        await until(
-            "the survivor's binding",
-            async () => (await keyBindings(broker)).join() === b.queue,
-        );
-        a.received.length = 0;
-        b.received.length = 0;
-        const during = ec.ask(20);
-        await delivered(during, [a, b]);
-        await ec.flushed(a);
-        assert.deepStrictEqual(a.received, [], "the draining agent receives no new session");
-        assert.deepStrictEqual(b.received, during, "the survivor receives each once");
-        ec.ask(3, a.queue);
-        // Requests under a's own key would be in its own queue, ahead of the marker.
-        await ec.flushed(a);
-        assert.deepStrictEqual(
-            a.received,
-            [],
-            "nor requests addressed to it (the controller retries elsewhere)",
-        );
-
-        // An agent that starts meanwhile binds the shared queue again: the drain undoes it.
-        const c = await agent(broker, "c");
-        connections.push(c.connection);
-        await until(
-            "the shared binding removed again",
-            async () => (await keyBindings(broker)).join() === b.queue,
-        );
-        a.received.length = 0;
-        b.received.length = 0;
-        c.received.length = 0;
-        const later = ec.ask(10);
-        await delivered(later, [a, b, c]);
-        await ec.flushed(a);
-        assert.deepStrictEqual(a.received, []);
-        assert.deepStrictEqual(
-            [...b.received, ...c.received].sort((x, y) => x - y),
-            later,
-        );
-
-        draining.kill("SIGTERM");
-        const release = await finished(runHelper(broker, "release", a.queue));
-        assert.strictEqual(release.code, 0, release.output);
-        assert.match(release.output, /released: new sessions go to every agent/);
-        assert.deepStrictEqual(await keyBindings(broker), ["ErizoAgent"]);
-        a.received.length = 0;
-        b.received.length = 0;
-        c.received.length = 0;
-        const after = ec.ask(12);
-        await delivered(after, [a, b, c]);
-        const all = [...a.received, ...b.received, ...c.received].sort((x, y) => x - y);
-        assert.deepStrictEqual(all, after, "back on the shared queue, each request once");
-        assert.ok(before.length === 10);
-    });
-
-    it("refuses to guess which agent it is when several connect from this host", async () => {
-        const result = await finished(runHelper(broker, "drain"));
-        assert.strictEqual(result.code, 1);
-        assert.match(
-            result.output,
-            /expected one ErizoAgent_<id> queue consumed from .*set LICODE_AGENT_QUEUE/,
-        );
-    });
 });

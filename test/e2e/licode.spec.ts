@@ -11,8 +11,11 @@ import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { checksum } from "../../components/meta";
+import { lookupObject } from "../../components/monitoring/api-discovery";
 import { migrateDeployment } from "../../tools/migrate-random/migrate";
 import {
+    IssuerStandIn,
     KObject,
     PulumiOptions,
     ROOT,
@@ -29,6 +32,7 @@ import {
     exportStack,
     getJson,
     initStack,
+    installCertificateCrd,
     killLeftovers,
     kubectl,
     markedProcesses,
@@ -40,6 +44,7 @@ import {
     recoverInterruptedUpdate,
     servicesWithoutEndpoints,
     sleep,
+    startIssuerStandIn,
     waitReady,
     writeConfig,
 } from "./lib";
@@ -63,6 +68,10 @@ const LOCAL_NS = "licode-local";
 const PROD_NS = "licode-e2e-prod";
 /** The NFS server of the prod-like stack: nothing mounts under kwok, the PV only has to bind. */
 const NFS_SERVER = "10.200.0.250";
+/** The node of the prod-like stack's TURN server (Pulumi.prod.yaml: licode.io/turn=true). */
+const TURN_NODE = "general-0";
+/** TURN's certificate Secret in Pulumi.prod.yaml (licode:turn.tls.secretName). */
+const TURN_TLS_SECRET = "licode-turn-tls";
 
 /** The program's stack outputs the cases read (index.ts exports them). */
 interface StackOutputs {
@@ -87,6 +96,8 @@ describe("e2e: licode on a local control plane", function () {
     let prodBase: StackConfig;
     /** The config each stack was last brought to successfully (undefined: unknown or destroyed). */
     const deployed: Record<string, string | undefined> = {};
+    /** The stand-in for cert-manager's controller, once the prod-like cases started it. */
+    let issuer: IssuerStandIn | undefined;
     const policyOf: Record<string, string> = {
         [LOCAL]: "local",
         [PROD]: "prod",
@@ -209,6 +220,18 @@ describe("e2e: licode on a local control plane", function () {
         assert.deepStrictEqual(endpoints.missing, [], "Services without ready endpoints");
     }
 
+    /**
+     * cert-manager, as the prod-like stack's operator runs it (Pulumi.prod.yaml has it issue TURN's
+     * certificate): its own Certificate CRD, and a stand-in for its controller (test/e2e/lib.ts).
+     */
+    async function withCertManager(): Promise<IssuerStandIn> {
+        if (issuer === undefined) {
+            await installCertificateCrd(suite);
+            issuer = startIssuerStandIn(suite, PROD_NS);
+        }
+        return issuer;
+    }
+
     async function assertNoOrphans(stack: string, namespace: string): Promise<void> {
         const diff = await orphansAndLost(suite, stack, namespace);
         assert.deepStrictEqual(diff.orphans, [], "objects in the cluster the stack does not know");
@@ -234,22 +257,26 @@ describe("e2e: licode on a local control plane", function () {
         }
     });
 
+    /** Pulumi.local.yaml turns metrics (ROV) and TURN (on general-0, licode.io/turn=true) on. */
     const LOCAL_WORKLOADS = [
         /^Deployment\/licode-nuve$/,
         /^Deployment\/licode-erizo-controller$/,
+        /^Deployment\/licode-rov$/,
         /^DaemonSet\/licode-erizo-agent-default$/,
+        /^DaemonSet\/licode-turn$/,
         /^StatefulSet\/licode-mongodb$/,
         /^StatefulSet\/licode-rabbitmq$/,
         /^Job\/superservice-[a-z0-9]+$/,
     ];
 
-    /** Pulumi.prod.yaml turns metrics on, so the prod-like stack also runs ROV. */
+    /** Pulumi.prod.yaml turns metrics and TURN on, so the prod-like stack also runs ROV and coturn. */
     const PROD_WORKLOADS = [
         /^Deployment\/licode-nuve$/,
         /^Deployment\/licode-erizo-controller$/,
         /^Deployment\/licode-rov$/,
         /^DaemonSet\/licode-erizo-agent-primary$/,
         /^DaemonSet\/licode-erizo-agent-overflow$/,
+        /^DaemonSet\/licode-turn$/,
         /^StatefulSet\/licode-mongodb$/,
         /^StatefulSet\/licode-rabbitmq$/,
         /^Job\/superservice-[a-z0-9]+$/,
@@ -268,6 +295,17 @@ describe("e2e: licode on a local control plane", function () {
                 "node",
                 "media-1",
                 "licode.io/media-pool=overflow",
+                "--overwrite",
+            ]),
+        );
+        // The prod-like stack's TURN node.
+        must(
+            `label ${TURN_NODE}`,
+            await kubectl(suite, [
+                "label",
+                "node",
+                TURN_NODE,
+                "licode.io/turn=true",
                 "--overwrite",
             ]),
         );
@@ -306,6 +344,7 @@ describe("e2e: licode on a local control plane", function () {
         if (suite === undefined) {
             return;
         }
+        await issuer?.stop();
         await killLeftovers(suite);
         const down = await clusterDown(suite);
         const left = markedProcesses(suite.marker);
@@ -355,7 +394,7 @@ describe("e2e: licode on a local control plane", function () {
         assert.doesNotMatch(u.output, /[+~-] \d+ (created|updated|deleted|replaced)/);
     });
 
-    it("3. a config change (log level, media port range) rolls exactly Nuve, ErizoController and ErizoAgent", async () => {
+    it("3. a config change (log level, media port range) rolls exactly Nuve, ErizoController, ErizoAgent and ROV (its log level)", async () => {
         await ensure(LOCAL, localBase);
         const workloads = "deployments.apps,statefulsets.apps,daemonsets.apps,jobs.batch";
         const before = await getJson(suite, [workloads, "-n", LOCAL_NS]);
@@ -384,14 +423,16 @@ describe("e2e: licode on a local control plane", function () {
             .filter(([id, o]) => o.metadata.generation !== was.get(id)?.metadata.generation)
             .map(([id]) => id)
             .sort();
+        // ROV (Pulumi.local.yaml turns metrics on) renders the log level into its own log4js config.
         assert.deepStrictEqual(rolled, [
             "DaemonSet/licode-erizo-agent-default",
             "Deployment/licode-erizo-controller",
             "Deployment/licode-nuve",
+            "Deployment/licode-rov",
         ]);
-        // The rolled tiers run new pods only; the stateful tiers and the bootstrap Job kept theirs.
+        // The rolled tiers run new pods only; the stateful tiers, TURN and the bootstrap Job kept theirs.
         const podsAfter = await podsByTier(suite, LOCAL_NS);
-        for (const tier of ["nuve", "erizo-controller", "erizo-agent"]) {
+        for (const tier of ["nuve", "erizo-controller", "erizo-agent", "rov"]) {
             const old = new Set(Object.values(podsBefore[tier] ?? {}));
             const current = Object.values(podsAfter[tier] ?? {});
             assert.ok(current.length > 0, `${tier} has pods`);
@@ -400,7 +441,7 @@ describe("e2e: licode on a local control plane", function () {
                 `${tier} still runs a pod from before the change`,
             );
         }
-        for (const tier of ["mongodb", "rabbitmq", "superservice-bootstrap"]) {
+        for (const tier of ["mongodb", "rabbitmq", "superservice-bootstrap", "turn"]) {
             assert.deepStrictEqual(podsAfter[tier], podsBefore[tier], `${tier} pods were replaced`);
         }
         for (const sts of ["licode-mongodb", "licode-rabbitmq"]) {
@@ -928,7 +969,13 @@ describe("e2e: licode on a local control plane", function () {
 
     it("10. a stack deployed before @pulumi/random keeps its credentials and superservice ID through the migration, rolling no pod", async () => {
         const ns = "licode-e2e-migrate";
-        const config: StackConfig = { ...clone(localBase), "licode:namespace": ns };
+        // The local stack as the releases under test knew it: they predate the metrics and TURN keys
+        // (their config schema refuses keys it does not know).
+        const config: StackConfig = Object.fromEntries(
+            Object.entries({ ...clone(localBase), "licode:namespace": ns }).filter(
+                ([key]) => key !== "licode:metrics" && key !== "licode:turn",
+            ),
+        );
         // The previous release's program (generated values as dynamic resources) in the workspace.
         const useProgram = (commit: string | undefined) => {
             for (const f of ["index.ts", "components"]) {
@@ -1039,10 +1086,12 @@ describe("e2e: licode on a local control plane", function () {
     it("11. metrics: annotations on a cluster without the Prometheus Operator; ServiceMonitors and rules, accepted, once its CRDs exist", async () => {
         const ns = "licode-e2e-metrics";
         await initStack(suite, METRICS);
+        // Pulumi.local.yaml turns metrics on: the case turns them off and on itself.
         const base: StackConfig = {
             ...clone(localBase),
             "licode:namespace": ns,
             "licode:ingress": { mode: "nodePort", nodePort: 30301 },
+            "licode:metrics": { enabled: false },
         };
         const metrics: StackConfig = {
             ...clone(base),
@@ -1062,7 +1111,7 @@ describe("e2e: licode on a local control plane", function () {
         // No CRDs: auto finds the group absent; the Services carry the scrape annotations.
         const plain = must("pulumi up (metrics, no CRDs)", await up(METRICS, metrics));
         assert.doesNotMatch(plain.output, /is unknown/, "the cluster answered; nothing to warn");
-        await assertAllReady(ns, [...LOCAL_WORKLOADS, /^Deployment\/licode-rov$/]);
+        await assertAllReady(ns, LOCAL_WORKLOADS);
         for (const service of ["licode-rov", "licode-rabbitmq"]) {
             assert.strictEqual(
                 (await annotationsOf(service))["prometheus.io/scrape"],
@@ -1253,9 +1302,47 @@ describe("e2e: licode on a local control plane", function () {
         }
     });
 
-    it("1b. up from empty (prod-like: ingress, NFS PV, protected data): every workload Ready, every Service has endpoints", async () => {
+    it("12. TURN over TLS with neither cert-manager nor the Secret: preview warns, up stops before deploying anything", async () => {
+        assert.strictEqual(issuer, undefined, "this case runs before cert-manager's CRD exists");
+        const missing = new RegExp(
+            `licode:turn\\.tls\\.secretName: the Secret "${TURN_TLS_SECRET}" does not exist in namespace "${PROD_NS}"`,
+        );
+        // CI previews a change before its pipeline creates the Secret: the preview passes, saying so.
+        const previewed = await preview(PROD, prodBase);
+        assert.strictEqual(previewed.status, 0, explain("preview without the Secret", previewed));
+        assert.match(previewed.output, missing);
+        assert.match(
+            previewed.output,
+            /This preview goes on without it; `pulumi up` stops here unless the Secret exists by then\./,
+        );
+        // The update stops before registering anything, naming the fixes.
+        const refused = await up(PROD, prodBase);
+        assert.notStrictEqual(refused.status, 0, explain("up without the Secret", refused));
+        assert.match(refused.output, missing);
+        assert.match(
+            refused.output,
+            /kubectl -n licode-e2e-prod create secret tls licode-turn-tls/,
+        );
+        assert.match(
+            refused.output,
+            /or install cert-manager: the next run declares the Certificate/,
+        );
+        assert.match(refused.output, /Nothing was deployed\./);
+        const state = await exportStack(suite, PROD);
+        assert.deepStrictEqual(
+            (state.resources ?? [])
+                .map((r) => r.type)
+                .filter((t) => t.startsWith("kubernetes:") || t.startsWith("pulumi:providers:")),
+            [],
+        );
+        assert.strictEqual(await exists(suite, "namespace", PROD_NS), false);
+        assert.strictEqual(await exists(suite, "pv", `licode-mongodb-data-${PROD_NS}`), false);
+    });
+
+    it("1b. up from empty (prod-like: ingress, NFS PV, protected data, TURN with cert-manager): every workload Ready, every Service has endpoints", async () => {
         // The two stacks' controllers would compete for the signalling nodes' host port.
         await ensureDestroyed(LOCAL);
+        const certManager = await withCertManager();
         const result = must("pulumi up e2e-prod", await up(PROD, prodBase));
         assert.match(result.output, /Resources:\s+\+ \d+ created/);
         await assertAllReady(PROD_NS, PROD_WORKLOADS);
@@ -1290,9 +1377,60 @@ describe("e2e: licode on a local control plane", function () {
             PROD_NS,
         ])) as KObject;
         assert.strictEqual(pvc.status.phase, "Bound");
+        // TURN's certificate: the stack declared a Certificate for turn.host, up waited until it
+        // was issued, and the pod template carries the sha256 of the Secret it made.
+        assert.deepStrictEqual(certManager.errors, [], "the stand-in issuer failed");
+        const certificates = await getJson(suite, ["certificates.cert-manager.io", "-n", PROD_NS]);
+        assert.deepStrictEqual(
+            certificates.items.map((c) => [c.spec.secretName, c.spec.dnsNames]),
+            [[TURN_TLS_SECRET, ["turn.licode.example.com"]]],
+        );
+        assert.ok(
+            certManager.issued.includes(`${PROD_NS}/${certificates.items[0].metadata.name}`),
+            `issued: ${certManager.issued.join(", ")}`,
+        );
+        const tlsChecksum = async () =>
+            checksum(
+                (await getJson<KObject>(suite, ["secret", TURN_TLS_SECRET, "-n", PROD_NS])).data,
+            );
+        const turn = (await getJson<KObject>(suite, [
+            "daemonset",
+            "licode-turn",
+            "-n",
+            PROD_NS,
+        ])) as KObject;
+        assert.strictEqual(
+            turn.spec.template.metadata.annotations["checksum/turn-tls"],
+            await tlsChecksum(),
+        );
+        assert.deepStrictEqual(turn.spec.template.spec.nodeSelector, { "licode.io/turn": "true" });
+        // The program's lookup (components/monitoring/api-discovery.ts) against this API server.
+        const lookup = (name: string) =>
+            lookupObject(`/api/v1/namespaces/${PROD_NS}/secrets/${name}`, {
+                env: suite.pulumiEnv,
+            });
+        const found = lookup(TURN_TLS_SECRET);
+        assert.strictEqual(found.status, "found", JSON.stringify(found));
+        assert.deepStrictEqual(Object.keys(found).sort(), ["server", "status"], "metadata only");
+        assert.strictEqual(lookup("no-such-secret").status, "absent");
         await assertNoOrphans(PROD, PROD_NS);
         const p = await preview(PROD, prodBase, ["--expect-no-changes"]);
         assert.strictEqual(p.status, 0, explain("second preview of e2e-prod", p));
+
+        // A renewal writes a new certificate into the Secret: the next run changes TURN's pod
+        // template, and nothing else.
+        await certManager.renew(PROD_NS, TURN_TLS_SECRET, ["turn.licode.example.com"]);
+        const renewed = await preview(PROD, prodBase, ["--json"]);
+        assert.strictEqual(renewed.status, 0, explain("preview after a renewal", renewed));
+        const steps = (
+            (JSON.parse(renewed.stdout) as { steps?: { op: string; urn: string }[] }).steps ?? []
+        )
+            .filter((step) => step.op !== "same" && step.op !== "read")
+            .map((step) => {
+                const [, , type, name] = step.urn.split("::");
+                return `${step.op} ${type.split("$").pop()} ${name}`;
+            });
+        assert.deepStrictEqual(steps, ["update kubernetes:apps/v1:DaemonSet turn"]);
     });
 
     /** What the prod-like stack's data depends on, recorded before 6b's destroy. */
@@ -1348,6 +1486,7 @@ describe("e2e: licode on a local control plane", function () {
 
     it("6b. destroy of the prod-like stack keeps the protected PV and PVC and names them", async () => {
         await ensureDestroyed(LOCAL);
+        await withCertManager();
         await ensure(PROD, prodBase);
         protectedData = await captureProtectedData();
         const result = await destroyStoppingAtProtectedData();
@@ -1393,6 +1532,7 @@ describe("e2e: licode on a local control plane", function () {
     });
 
     it("6c. up after a destroy stopped at protected data reattaches it with the same credentials; unprotect + destroy removes it", async () => {
+        await withCertManager();
         if (
             protectedData === undefined ||
             (await exists(suite, "deployment", "licode-nuve", PROD_NS))

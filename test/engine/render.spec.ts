@@ -20,27 +20,37 @@ function expectedKinds(config: StackConfig): Record<string, number> {
     // ROV: a Deployment, its Service, config Secret and NetworkPolicy; the dashboard ConfigMap. In
     // render mode `auto` asks no cluster, so only `true` renders the Prometheus Operator's objects.
     const rov = config.metrics.enabled ? 1 : 0;
+    // TURN: its config ConfigMap, credentials Secret (unless the operator's), PDB, and a DaemonSet
+    // (host network) or a Deployment of one behind its LoadBalancer Service and NetworkPolicy; the
+    // metrics Service with metrics; a Certificate only with certManager.create true (render mode
+    // asks no cluster, so `auto` declares none).
+    const turn = config.turn.enabled ? 1 : 0;
+    const turnLb = turn === 1 && config.turn.placement.mode === "loadBalancer" ? 1 : 0;
+    const turnMetrics = turn === 1 && config.metrics.enabled && config.turn.metrics ? 1 : 0;
     const counts: Record<string, number> = {
         Namespace: 1,
-        Deployment: 2 + rov, // Nuve, ErizoController
-        DaemonSet: config.media.pools.length, // ErizoAgent, one per media pool
+        Deployment: 2 + rov + turnLb, // Nuve, ErizoController
+        DaemonSet: config.media.pools.length + turn - turnLb, // ErizoAgent, one per media pool
         StatefulSet: mongo ? 2 : 1, // RabbitMQ, MongoDB
         Job: 1, // superservice bootstrap
         // Nuve; RabbitMQ and its headless Service; MongoDB's headless Service
-        Service: 3 + (mongo ? 1 : 0) + rov,
+        Service: 3 + (mongo ? 1 : 0) + rov + turnLb + turnMetrics,
         Ingress: config.ingress.mode === "ingress" ? 1 : 0,
         // RabbitMQ, Nuve, the bootstrap Job, MongoDB
-        NetworkPolicy: config.networkPolicy.enabled ? 3 + (mongo ? 1 : 0) + rov : 0,
+        NetworkPolicy: config.networkPolicy.enabled ? 3 + (mongo ? 1 : 0) + rov + turnLb : 0,
         PodDisruptionBudget:
-            (config.nuve.replicas > 1 ? 1 : 0) + (config.erizoController.replicas > 1 ? 1 : 0),
+            (config.nuve.replicas > 1 ? 1 : 0) +
+            (config.erizoController.replicas > 1 ? 1 : 0) +
+            turn,
         PersistentVolume:
             config.storage.kind === "nfs" || config.storage.kind === "hostPath" ? 1 : 0,
         PersistentVolumeClaim: mongo ? 1 : 0,
         // licode_config.js, the superservice, RabbitMQ's two users and definitions, MongoDB's
         // credentials
-        Secret: 5 + (mongo ? 1 : 0) + rov,
+        Secret: 5 + (mongo ? 1 : 0) + rov + (turn === 1 && !config.turn.existingSecret ? 1 : 0),
         // RabbitMQ's config file; the drain helpers of ErizoController and ErizoAgent
-        ConfigMap: 3 + (config.metrics.enabled && config.metrics.dashboard ? 1 : 0),
+        ConfigMap: 3 + (config.metrics.enabled && config.metrics.dashboard ? 1 : 0) + turn,
+        Certificate: turn === 1 && config.turn.tls?.certManager?.create === true ? 1 : 0,
         ServiceMonitor: config.metrics.enabled && config.metrics.serviceMonitor === true ? 2 : 0,
         PrometheusRule: config.metrics.enabled && config.metrics.prometheusRule === true ? 1 : 0,
     };

@@ -11,6 +11,12 @@
  *   ... ec.waitForLine(/.../), ec.signal("SIGTERM"), cluster.startController("ec-2") ...
  *   await cluster.stop();
  *
+ * A tier may also run as its container does (`container: true`): bash as PID 1 of a PID namespace of its own,
+ * running node in the background and waiting for it as the image's entrypoint does (initDockerLicode.sh 121-131,
+ * 194), so that node's exit ends the "container" and every process in it, as on a node. preStop() then runs a
+ * hook script there the way the kubelet does: `bash -c <script>` inside the container while it runs, then the
+ * container's stop (SIGTERM to PID 1, SIGKILL at the end of the grace period), and reports how the hook ended.
+ *
  * Every tier process gets its own copy of the tree's code (node_modules and the node binary linked, not
  * copied) with its own licode_config.js, rendered by the stack's renderer (components/licode-config-file.ts),
  * so controllers and agents can run side by side with their own ports, and each keeps its output in
@@ -146,6 +152,8 @@ export class LicodeProcess {
         readonly name: string,
         readonly child: ChildProcess,
         readonly logFile: string,
+        /** The process's copy of the tree (its LICODE_DIR), when it runs Licode's code. */
+        readonly runDir?: string,
     ) {
         const log = fs.createWriteStream(logFile);
         const collect = (chunk: Buffer) => {
@@ -249,6 +257,32 @@ export interface TierSettings {
     /** config.erizoAgent.maxProcesses / prerunProcesses. */
     readonly maxProcesses?: number;
     readonly prerunProcesses?: number;
+    /**
+     * The port the controller registers with Nuve and tokens name (config.erizoController.port), when it
+     * differs from the one it listens on: two controllers on this one machine can then announce the same
+     * static address and port, as controllers on two nodes behind one address do.
+     */
+    readonly advertisedPort?: number;
+    /** config.erizoController.hostname: what tokens name instead of the address. */
+    readonly hostname?: string;
+    /** config.erizoController.maxErizosUsedByRoom: a room's ErizoJS slots (roomController.js 15-17). */
+    readonly maxErizosUsedByRoom?: number;
+    /** Run as a container: bash as PID 1 of its own PID namespace (see the header). Needs root. */
+    readonly container?: boolean;
+}
+
+/** How a preStop hook ended, and what happened to its container after it. */
+export interface PreStopRun {
+    /** The hook's exit code, or undefined when a signal ended it. */
+    readonly code: number | undefined;
+    /** The signal that ended the hook (SIGKILL: killed with its container), or undefined. */
+    readonly signal: string | undefined;
+    /** Milliseconds the hook ran. */
+    readonly ms: number;
+    /** Milliseconds from the hook's end until the container ended (by itself, or killed at the grace period). */
+    readonly stoppedAfterMs: number;
+    /** True when the container was still there at the end of the grace period and was killed. */
+    readonly killedAtGracePeriod: boolean;
 }
 
 export interface ClusterOptions {
@@ -470,8 +504,21 @@ MongoClient.connect(url, { useUnifiedTopology: true }).then(async (client) => {
         });
         // Appended as the image's entrypoint appends its per-pod values (initDockerLicode.sh 169-185):
         // Nuve's port is fixed at 3000 in the rendered file, and 0/0 lets ErizoJS take any UDP port.
+        const extra: string[] = [];
+        if (settings.advertisedPort !== undefined) {
+            extra.push(`config.erizoController.port = ${settings.advertisedPort};`);
+        }
+        if (settings.hostname !== undefined) {
+            extra.push(`config.erizoController.hostname = ${JSON.stringify(settings.hostname)};`);
+        }
+        if (settings.maxErizosUsedByRoom !== undefined) {
+            extra.push(
+                `config.erizoController.maxErizosUsedByRoom = ${settings.maxErizosUsedByRoom};`,
+            );
+        }
         return [
             rendered,
+            ...extra,
             `config.nuve.port = ${this.nuvePort};`,
             `config.nuve.testErizoController = "127.0.0.1:${settings.controllerPort ?? 8080}";`,
             media.min > 0 ? "" : "config.erizo.minport = 0;\nconfig.erizo.maxport = 0;",
@@ -497,13 +544,36 @@ MongoClient.connect(url, { useUnifiedTopology: true }).then(async (client) => {
             name,
             configText ? configText(run) : this.licodeConfig(run, settings),
         );
-        const child = spawn("node", [script], {
-            cwd: path.join(runDir, tierDir),
-            env: this.env(),
-            stdio: ["ignore", "pipe", "pipe"],
-            detached: true,
-        });
-        const tier = new LicodeProcess(name, child, path.join(this.dir, `${name}.log`));
+        const cwd = path.join(runDir, tierDir);
+        const child = settings.container
+            ? // PID 1 is bash, node its background child, as initDockerLicode.sh 121-131 and 194 run it.
+              spawn(
+                  "unshare",
+                  [
+                      "--pid",
+                      "--fork",
+                      "--mount-proc",
+                      "--kill-child",
+                      "bash",
+                      "-c",
+                      // The script's name reaches bash through the environment, so that only node's command
+                      // line carries it, as in the image (PID 1 runs initDockerLicode.sh).
+                      'node "$LICODE_TIER_SCRIPT" &\nwait',
+                  ],
+                  {
+                      cwd,
+                      env: { ...this.env(), LICODE_TIER_SCRIPT: script },
+                      stdio: ["ignore", "pipe", "pipe"],
+                      detached: true,
+                  },
+              )
+            : spawn("node", [script], {
+                  cwd,
+                  env: this.env(),
+                  stdio: ["ignore", "pipe", "pipe"],
+                  detached: true,
+              });
+        const tier = new LicodeProcess(name, child, path.join(this.dir, `${name}.log`), runDir);
         this.processes.set(name, tier);
         return tier;
     }
@@ -597,6 +667,89 @@ MongoClient.connect(url, { useUnifiedTopology: true }).then(async (client) => {
             () => rov.tail(),
         );
         return { process: rov, port };
+    }
+
+    /** The host PID of a container's PID 1 (the bash unshare started), once it runs. */
+    async containerInit(tier: LicodeProcess): Promise<number> {
+        return waitFor(
+            `${tier.name}'s PID 1`,
+            () => {
+                try {
+                    const children = fs
+                        .readFileSync(`/proc/${tier.pid}/task/${tier.pid}/children`, "utf8")
+                        .trim();
+                    return children === "" ? undefined : Number(children.split(" ")[0]);
+                } catch {
+                    return undefined;
+                }
+            },
+            START_TIMEOUT_MS,
+            () => tier.tail(),
+        );
+    }
+
+    /**
+     * Runs a preStop hook as the kubelet does (pkg/kubelet/kuberuntime/kuberuntime_container.go
+     * executePreStopHook, killContainer): `bash -c <script>` inside the running container, with the container's
+     * environment plus `env`, waiting for it up to the grace period; then the container's stop: SIGTERM to its PID
+     * 1, and SIGKILL once the grace period has passed. The tier must run with `container: true`.
+     */
+    async preStop(
+        tier: LicodeProcess,
+        body: string,
+        options: { readonly env?: NodeJS.ProcessEnv; readonly graceSeconds: number },
+    ): Promise<PreStopRun> {
+        const init = await this.containerInit(tier);
+        const started = Date.now();
+        const graceEnd = started + options.graceSeconds * 1000;
+        const hook = spawn(
+            "nsenter",
+            ["--target", String(init), "--pid", "--mount", "--", "/bin/bash", "-c", body],
+            {
+                cwd: this.dir,
+                env: {
+                    ...this.env(),
+                    TMPDIR: this.dir,
+                    ...(tier.runDir === undefined ? {} : { LICODE_DIR: tier.runDir }),
+                    ...options.env,
+                },
+                stdio: ["ignore", "ignore", "ignore"],
+            },
+        );
+        const ended = await new Promise<{ code: number | null; signal: string | null }>(
+            (resolve) => {
+                const timer = setTimeout(() => hook.kill("SIGKILL"), graceEnd - Date.now());
+                hook.once("exit", (code, signal) => {
+                    clearTimeout(timer);
+                    resolve({ code, signal });
+                });
+            },
+        );
+        const hookEnd = Date.now();
+        // The container's stop after the hook: bash as PID 1 of its namespace has no SIGTERM handler, so the
+        // kernel drops the signal (pid_namespaces(7)), as for the image's entrypoint.
+        try {
+            process.kill(init, "SIGTERM");
+        } catch {
+            // already gone
+        }
+        let killed = false;
+        while (tier.ended === undefined) {
+            if (Date.now() >= graceEnd) {
+                killed = true;
+                tier.signal("SIGKILL");
+                await tier.waitForExit();
+                break;
+            }
+            await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        return {
+            code: ended.code ?? undefined,
+            signal: ended.signal ?? undefined,
+            ms: hookEnd - started,
+            stoppedAfterMs: Date.now() - hookEnd,
+            killedAtGracePeriod: killed,
+        };
     }
 
     /** A process started by name. */

@@ -215,7 +215,7 @@ export interface HostSnapshot {
     readonly nftables: string[];
     /** Top-level directories of every cgroup hierarchy. */
     readonly cgroups: string[];
-    /** Entries of /run and /var/log/containers. */
+    /** Entries of /run, /var/log/containers, /opt, /etc/cni, /var/lib and the dynamic volumes' root. */
     readonly files: string[];
     readonly routes: string[];
 }
@@ -269,7 +269,16 @@ export function hostSnapshot(): HostSnapshot {
         }
     }
     const files: string[] = [];
-    for (const d of ["/run", "/var/log/containers", "/opt", "/etc/cni", "/var/lib"]) {
+    // /tmp/kwok-local-path-provisioner: the dynamic volumes' directories (tools/cluster/stages/volume.yaml).
+    const dirs = [
+        "/run",
+        "/var/log/containers",
+        "/opt",
+        "/etc/cni",
+        "/var/lib",
+        "/tmp/kwok-local-path-provisioner",
+    ];
+    for (const d of dirs) {
         if (fs.existsSync(d)) {
             files.push(d, ...fs.readdirSync(d).map((e) => path.join(d, e)));
         }

@@ -166,6 +166,23 @@ describe("the policy pack on the program's stacks", function () {
         });
     }
 
+    it("keeps the local stack on images built on this machine", async () => {
+        const fixtures = broken(
+            asFixtures(await resourcesOf("local")),
+            "kubernetes:apps/v1:StatefulSet",
+            "mongodb",
+            (p) => {
+                p.spec.template.spec.containers[0].image = "mongo:7.0.41";
+            },
+        );
+        const found = only(await runPack("local", fixtures), "image-digest-and-registry");
+        assert.deepStrictEqual(
+            found.map((f) => [f.level, f.resource]),
+            [["mandatory", "mongodb"]],
+        );
+        assert.match(found[0].message, /docker\.io\/library\/mongo/);
+    });
+
     describe("catches broken tiers in prod", () => {
         let prod: Fixture[];
         before(async () => {

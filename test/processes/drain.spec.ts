@@ -1,15 +1,17 @@
 /**
  * The drains of ErizoController and ErizoAgent, run with bash against real processes and sockets:
- * TCP clients on the controller's port, UDP sockets in the media range, and fakes of what the
- * helpers talk to (Licode's RPC module answering for Nuve; RabbitMQ's management API), which
- * record every call. test/broker/ runs the media routing against a real RabbitMQ.
+ * TCP clients on the controller's port, UDP sockets in the media range, and a stand-in helper that
+ * keeps the hook's side of the contract (LICODE_DRAIN_PID, LICODE_DRAIN_RUN with `busy`, `end` and
+ * `done`, SIGUSR2 at the end) and records what it was told. The helpers themselves run against
+ * Licode v10's own tiers and a real RabbitMQ in test/licode/drain-*.spec.ts; their pure parts are
+ * tested here.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON from the fakes */
 import * as assert from "assert";
+import { createHmac } from "crypto";
 import { ChildProcess } from "child_process";
 import * as dgram from "dgram";
 import * as fs from "fs";
-import * as http from "http";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
@@ -29,8 +31,6 @@ const routing = require("../../components/drain/media-routing.js");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const registry = require("../../components/drain/controller-registry.js");
 
-const DRAIN_DIR = path.resolve(__dirname, "..", "..", "components", "drain");
-
 /** The drains' quiet window here: seconds without a client or session before they stop. */
 const QUIET_SECONDS = 2;
 
@@ -39,199 +39,125 @@ function logText(file: string): string {
     return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
 }
 
-describe("media routing plan (pure)", () => {
-    const queue = (name: string, consumers = 1) => ({ name, consumers });
-    const binding = (destination: string, key: string) => ({
-        destination,
-        routing_key: key,
-        properties_key: key,
-    });
-    const usual = (agents: string[]) => ({
-        queues: [queue("ErizoAgent", agents.length), ...agents.map((a) => queue(a))],
-        bindings: [binding("ErizoAgent", "ErizoAgent"), ...agents.map((a) => binding(a, a))],
-    });
-    const ops = (result: any) =>
-        result.actions.map((a: any) =>
-            a.op === "bind"
-                ? `bind ${a.queue} ${a.key}`
-                : `unbind ${a.queue} ${a.binding.routing_key}`,
-        );
+describe("media routing: the agent for the next session (pure)", () => {
+    const agents = [
+        { id: "a", cpu: 0.1 },
+        { id: "b", cpu: 0.1 },
+        { id: "c", cpu: 0.5 },
+    ];
 
-    it("drain: removes its own binding and the shared one before binding a survivor", () => {
-        const result = routing.plan(
-            usual(["ErizoAgent_a", "ErizoAgent_b"]),
-            "ErizoAgent_a",
-            "drain",
-        );
-        assert.deepStrictEqual(ops(result), [
-            "unbind ErizoAgent_a ErizoAgent_a",
-            "unbind ErizoAgent ErizoAgent",
-            "bind ErizoAgent_b ErizoAgent",
-        ]);
-        assert.deepStrictEqual(result.draining, ["ErizoAgent_a"]);
+    it("takes the least loaded agent that does not drain", () => {
+        assert.strictEqual(routing.chooseAgent(agents, ["a"], {}), "b");
+        assert.strictEqual(routing.chooseAgent(agents, [], {}), "a");
     });
 
-    it("drain: does nothing more once the routing is right", () => {
-        const state = {
-            queues: usual(["ErizoAgent_a", "ErizoAgent_b"]).queues,
-            bindings: [
-                binding("ErizoAgent_b", "ErizoAgent_b"),
-                binding("ErizoAgent_b", "ErizoAgent"),
-            ],
-        };
-        assert.deepStrictEqual(ops(routing.plan(state, "ErizoAgent_a", "drain")), []);
+    it("counts the sessions sent since the last report, so a burst spreads", () => {
+        const sent: Record<string, number> = {};
+        const picks: string[] = [];
+        // Each session sent counts 0.05: after 8 each, a and b weigh as much as c (0.5).
+        for (let i = 0; i < 20; i++) {
+            const id = routing.chooseAgent(agents, [], sent);
+            sent[id] = (sent[id] ?? 0) + 1;
+            picks.push(id);
+        }
+        assert.deepStrictEqual(picks.slice(0, 4).sort(), ["a", "a", "b", "b"]);
+        assert.ok(picks.includes("c"), `the loaded agent takes its share too: ${picks}`);
     });
 
-    it("drain: an agent that starts meanwhile re-binds the shared queue; it is removed again first", () => {
-        const state = {
-            queues: usual(["ErizoAgent_a", "ErizoAgent_b", "ErizoAgent_c"]).queues,
-            bindings: [
-                binding("ErizoAgent_b", "ErizoAgent_b"),
-                binding("ErizoAgent_c", "ErizoAgent_c"),
-                binding("ErizoAgent_b", "ErizoAgent"),
-                binding("ErizoAgent", "ErizoAgent"),
-            ],
-        };
-        assert.deepStrictEqual(ops(routing.plan(state, "ErizoAgent_a", "drain")), [
-            "unbind ErizoAgent ErizoAgent",
-        ]);
-    });
-
-    it("drain: keeps a second drainer's survivor, or moves off a survivor that starts draining", () => {
-        const two = {
-            queues: usual(["ErizoAgent_a", "ErizoAgent_b", "ErizoAgent_c"]).queues,
-            bindings: [
-                binding("ErizoAgent_b", "ErizoAgent_b"),
-                binding("ErizoAgent_c", "ErizoAgent_c"),
-                binding("ErizoAgent_c", "ErizoAgent"),
-            ],
-        };
-        // a drains already (no own binding); b starts draining; c stays the survivor.
-        assert.deepStrictEqual(ops(routing.plan(two, "ErizoAgent_b", "drain")), [
-            "unbind ErizoAgent_b ErizoAgent_b",
-        ]);
-        // Now c drains too: new sessions must leave c; b and a drain, so nobody is left but...
-        const all = routing.plan(two, "ErizoAgent_c", "drain");
-        assert.deepStrictEqual(all.survivors, ["ErizoAgent_b"]);
-        assert.deepStrictEqual(ops(all), [
-            "unbind ErizoAgent_c ErizoAgent_c",
-            "unbind ErizoAgent_c ErizoAgent",
-            "bind ErizoAgent_b ErizoAgent",
-        ]);
-    });
-
-    it("drain: with no other agent, new sessions stay on the shared queue", () => {
-        const result = routing.plan(usual(["ErizoAgent_a"]), "ErizoAgent_a", "drain");
-        assert.deepStrictEqual(ops(result), ["unbind ErizoAgent_a ErizoAgent_a"]);
-        assert.strictEqual(result.target, "ErizoAgent");
-        assert.deepStrictEqual(result.survivors, []);
-    });
-
-    it("release: restores the shared queue when no other agent drains", () => {
-        const state = {
-            queues: usual(["ErizoAgent_a", "ErizoAgent_b"]).queues,
-            bindings: [
-                binding("ErizoAgent_b", "ErizoAgent_b"),
-                binding("ErizoAgent_b", "ErizoAgent"),
-            ],
-        };
-        assert.deepStrictEqual(ops(routing.plan(state, "ErizoAgent_a", "release")), [
-            "unbind ErizoAgent_b ErizoAgent",
-            "bind ErizoAgent ErizoAgent",
-        ]);
-    });
-
-    it("release: leaves the routing to the agents that still drain", () => {
-        const state = {
-            queues: usual(["ErizoAgent_a", "ErizoAgent_b", "ErizoAgent_c"]).queues,
-            bindings: [
-                binding("ErizoAgent_c", "ErizoAgent_c"),
-                binding("ErizoAgent_c", "ErizoAgent"),
-            ],
-        };
-        assert.deepStrictEqual(ops(routing.plan(state, "ErizoAgent_a", "release")), []);
-    });
-
-    it("ignores agents' queues without a consumer (an agent that is gone)", () => {
-        const state = {
-            queues: [queue("ErizoAgent", 1), queue("ErizoAgent_a"), queue("ErizoAgent_gone", 0)],
-            bindings: [
-                binding("ErizoAgent", "ErizoAgent"),
-                binding("ErizoAgent_a", "ErizoAgent_a"),
-            ],
-        };
-        const result = routing.plan(state, "ErizoAgent_a", "drain");
-        assert.deepStrictEqual(result.survivors, []);
-        assert.strictEqual(result.target, "ErizoAgent");
+    it("has no agent to offer when every other one drains", () => {
+        assert.strictEqual(routing.chooseAgent(agents, ["a", "b", "c"], {}), undefined);
+        assert.strictEqual(routing.chooseAgent([], [], {}), undefined);
     });
 });
 
 describe("controller registry helpers (pure)", () => {
-    it("finds this controller's newest entry by address and port", () => {
-        const controllers = [
+    it("finds this controller's entry by the identity its controller reports, not by its address", () => {
+        const entries = [
             { _id: "5f0000000000000000000001", ip: "10.0.0.5", port: 8080 },
             { _id: "5f0000000000000000000003", ip: "10.0.0.5", port: 8080 },
-            { _id: "5f0000000000000000000009", ip: "10.0.0.6", port: 8080 },
-            { _id: "5f000000000000000000000a", ip: "10.0.0.5", port: 8443 },
         ];
+        const identities = {
+            "5f0000000000000000000001": '["boot","pid:[1]",7]',
+            "5f0000000000000000000003": '["boot","pid:[2]",7]',
+        };
         assert.strictEqual(
-            registry.findSelf(controllers, "10.0.0.5", 8080),
-            "5f0000000000000000000003",
+            registry.findSelf(entries, identities, '["boot","pid:[1]",7]')._id,
+            "5f0000000000000000000001",
+            "the older entry with the same address, because its controller is this one",
         );
-        assert.strictEqual(registry.findSelf(controllers, "10.0.0.7", 8080), undefined);
+        assert.strictEqual(
+            registry.findSelf(entries, identities, '["boot","pid:[9]",7]'),
+            undefined,
+        );
     });
 
-    it("takes the address the controller registers with: publicIP, else its interface's", () => {
+    it("names a controller as tokens do: its hostname, else its address, and its port", () => {
         assert.strictEqual(
-            registry.registeredAddress({ erizoController: { publicIP: "203.0.113.7" } }),
-            "203.0.113.7",
+            registry.tokenHost({ ip: "203.0.113.7", hostname: "", port: 8080 }),
+            "203.0.113.7:8080",
         );
-        const nic = Object.entries(os.networkInterfaces()).find(([, addrs]) =>
-            (addrs ?? []).some((a) => a.family === "IPv4" && !a.internal),
+        assert.strictEqual(
+            registry.tokenHost({ ip: "203.0.113.7", hostname: "ec-1.example.com", port: 443 }),
+            "ec-1.example.com:443",
         );
-        if (nic !== undefined) {
-            const ipv4 = (nic[1] ?? []).find((a) => a.family === "IPv4" && !a.internal);
-            assert.strictEqual(
-                registry.registeredAddress({
-                    erizoController: { publicIP: "", networkinterface: nic[0] },
-                }),
-                ipv4?.address,
-            );
-        }
+        const token = Buffer.from(JSON.stringify({ tokenId: "t", host: "h:1" })).toString("base64");
+        assert.deepStrictEqual(registry.decodeToken(token), { tokenId: "t", host: "h:1" });
+    });
+
+    it("signs Nuve requests as Nuve checks them (mauthParser.js 54-64)", () => {
+        const header = registry.mauthHeader({ id: "svc", key: "k" }, 1700000000000, 42, {
+            name: "licode-drain",
+            role: "presenter",
+        });
+        const hex = createHmac("sha1", "k")
+            .update("1700000000000,42,licode-drain,presenter")
+            .digest("hex");
+        assert.strictEqual(
+            header,
+            "MAuth realm=http://marte3.dit.upm.es,mauth_signature_method=HMAC_SHA1," +
+                "mauth_username=licode-drain,mauth_role=presenter,mauth_serviceid=svc," +
+                `mauth_cnonce=42,mauth_timestamp=1700000000000,mauth_signature=${Buffer.from(hex).toString("base64")}`,
+        );
     });
 });
 
-/** A directory standing in for /opt/licode: a config and an RPC module that answers for Nuve. */
-function fakeLicodeDir(port: number, controllers: unknown[]): { dir: string; calls: () => any[] } {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "licode-"));
-    fs.mkdirSync(path.join(dir, "erizo_controller", "common"), { recursive: true });
+/**
+ * A stand-in drain helper for the bash runs: records the environment the hook gives it and the
+ * counts it passes, and at SIGUSR2 records the hook's `end` and writes `done` (after `delayMs`).
+ */
+function fakeHelperDir(file: string, delayMs = 0): { dir: string; record: () => any } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "drain-helper-"));
+    const record = path.join(dir, "record.json");
     fs.writeFileSync(
-        path.join(dir, "licode_config.js"),
-        `module.exports = { rabbit: {}, erizoController: { publicIP: "10.1.2.3", port: ${port} } };\n`,
-    );
-    const callsFile = path.join(dir, "calls.jsonl");
-    // The interface of erizo_controller/common/amqper.js (v10 45-106, 224-230): connect(callback),
-    // callRpc(to, method, args, { callback }). Nuve's answers come from `controllers`.
-    fs.writeFileSync(
-        path.join(dir, "erizo_controller", "common", "amqper.js"),
+        path.join(dir, file),
         `const fs = require("fs");
-         exports.connect = (callback) => setImmediate(callback);
-         exports.callRpc = (to, method, args, callbacks) => {
-             fs.appendFileSync(${JSON.stringify(callsFile)}, JSON.stringify({ to, method, args }) + "\\n");
-             const answer = method === "getErizoControllers" ? ${JSON.stringify(controllers)} : undefined;
-             setImmediate(() => callbacks.callback(answer));
-         };\n`,
+         const run = process.env.LICODE_DRAIN_RUN;
+         const seen = { argv: process.argv.slice(2), pid: process.env.LICODE_DRAIN_PID,
+             deadline: Number(process.env.LICODE_DRAIN_DEADLINE), busy: [], end: undefined,
+             doneAt: undefined };
+         const save = () => fs.writeFileSync(${JSON.stringify(record)}, JSON.stringify(seen));
+         save();
+         process.on("SIGUSR2", () => {
+             seen.end = fs.readFileSync(run + "/end", "utf8").trim();
+             save();
+             setTimeout(() => {
+                 fs.writeFileSync(run + "/done", "ok\\n");
+                 seen.doneAt = Date.now();
+                 save();
+             }, ${delayMs});
+         });
+         setInterval(() => {
+             try {
+                 const busy = fs.readFileSync(run + "/busy", "utf8").trim();
+                 if (seen.busy[seen.busy.length - 1] !== busy) { seen.busy.push(busy); save(); }
+             } catch (error) { /* not yet */ }
+             try { process.kill(Number(seen.pid), 0); } catch (error) { process.exit(0); }
+         }, 100);
+`,
     );
     return {
         dir,
-        calls: () =>
-            fs.existsSync(callsFile)
-                ? fs
-                      .readFileSync(callsFile, "utf8")
-                      .trim()
-                      .split("\n")
-                      .map((line) => JSON.parse(line))
-                : [],
+        record: () => (fs.existsSync(record) ? JSON.parse(fs.readFileSync(record, "utf8")) : {}),
     };
 }
 
@@ -239,6 +165,7 @@ describe("ErizoController drain (run with bash against real processes)", functio
     this.timeout(40000);
     const children: ChildProcess[] = [];
     const sockets: net.Socket[] = [];
+    const dirs: string[] = [];
     let log: string;
     const logSays = (pattern: RegExp) => pattern.test(logText(log));
     afterEach(async () => {
@@ -247,6 +174,7 @@ describe("ErizoController drain (run with bash against real processes)", functio
             child.kill("SIGKILL");
             await ended(child);
         }
+        dirs.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true }));
     });
 
     /** A controller: no SIGTERM handler, a TCP port clients hold a connection to. */
@@ -268,52 +196,43 @@ describe("ErizoController drain (run with bash against real processes)", functio
         return socket;
     }
 
-    function drain(name: string, port: number, licodeDir: string, drainSeconds = 15) {
-        log = path.join(licodeDir, "hook.log");
+    function drain(
+        name: string,
+        port: number,
+        helperDir: string,
+        drainSeconds = 15,
+        quietSeconds = QUIET_SECONDS,
+    ) {
+        log = path.join(helperDir, "hook.log");
         return runBash(
             controllerDrainScript(
                 {
                     process: name,
                     helper: { file: "controller-registry.js", command: "hold-full" },
-                    quietSeconds: QUIET_SECONDS,
+                    quietSeconds,
                     drainSeconds,
                 },
                 port,
             ),
             {
                 timeoutMs: 30000,
-                env: {
-                    ...process.env,
-                    LICODE_HOOK_LOG: log,
-                    LICODE_DRAIN_DIR: DRAIN_DIR,
-                    LICODE_DIR: licodeDir,
-                    LICODE_REGISTRY_INTERVAL_MS: "300",
-                },
+                env: { ...process.env, LICODE_HOOK_LOG: log, LICODE_DRAIN_DIR: helperDir },
             },
         );
     }
 
-    const CONTROLLERS = (port: number) => [
-        { _id: "5f00000000000000000000a1", ip: "10.1.2.3", port, state: 2 },
-        { _id: "5f00000000000000000000b2", ip: "10.1.2.3", port, state: 2 },
-        { _id: "5f00000000000000000000c3", ip: "10.1.2.4", port, state: 2 },
-    ];
+    function helper(delayMs = 0) {
+        const made = fakeHelperDir("controller-registry.js", delayMs);
+        dirs.push(made.dir);
+        return made;
+    }
 
-    it("marks itself full first, keeps serving while clients stay, and stops soon after the last leaves", async () => {
+    it("starts its helper with the controller's PID, keeps serving while clients stay, and has it stopped soon after the last leaves", async () => {
         const port = await freePort();
-        const fake = fakeLicodeDir(port, CONTROLLERS(port));
+        const fake = helper();
         const { name, child } = await controller(port);
         const clients = [await connect(port), await connect(port)];
         const hook = drain(name, port, fake.dir);
-
-        await waitUntil("the helper's first calls to Nuve", () => fake.calls().length >= 2);
-        const early = fake.calls();
-        assert.deepStrictEqual(early[0], { to: "nuve", method: "getErizoControllers", args: {} });
-        assert.deepStrictEqual(early[1], {
-            to: "nuve",
-            method: "setInfo",
-            args: { id: "5f00000000000000000000b2", state: 0 },
-        });
 
         // Once the drain has counted the clients, it would stop after quietSeconds (2) of counting
         // none: a controller still running well after that has been held for its clients.
@@ -332,135 +251,103 @@ describe("ErizoController drain (run with bash against real processes)", functio
             afterLast < 6,
             `stopped ${afterLast} s after the last client, not at the grace period`,
         );
-        const setInfos = fake.calls().filter((c) => c.method === "setInfo");
-        assert.ok(
-            setInfos.length >= 3,
-            `the state is set again while draining (${setInfos.length})`,
-        );
+        const seen = fake.record();
+        assert.deepStrictEqual(seen.argv, ["hold-full"]);
+        assert.strictEqual(Number(seen.pid), child.pid);
+        assert.ok(seen.busy.includes("2") && seen.busy.includes("0"), JSON.stringify(seen));
+        assert.strictEqual(seen.end, "quiet 0");
         assert.match(
-            fs.readFileSync(log, "utf8"),
-            /clients: 2 in progress[\s\S]*nothing in progress for 2 s/,
+            logText(log),
+            /clients: 2 in progress[\s\S]*drain ended: no clients in progress for 2 s[\s\S]*node stops once this hook has returned/,
         );
-        fs.rmSync(fake.dir, { recursive: true, force: true });
+    });
+
+    it("returns before the controller stops, after its helper's last step", async () => {
+        const port = await freePort();
+        const fake = helper(1500);
+        const { name, child } = await controller(port);
+        let exitedAt = 0;
+        child.once("exit", () => (exitedAt = Date.now()));
+        const run = await drain(name, port, fake.dir);
+        const returnedAt = Date.now();
+        assert.strictEqual(run.code, 0, run.stderr);
+        const doneAt = fake.record().doneAt;
+        assert.ok(doneAt !== undefined && returnedAt >= doneAt, "returned after the last step");
+        assert.strictEqual(await ended(child), "SIGTERM");
+        assert.ok(exitedAt >= returnedAt, "node stops only once the hook has returned");
     });
 
     it("ends within seconds when no client is connected", async () => {
         const port = await freePort();
-        const fake = fakeLicodeDir(port, CONTROLLERS(port));
+        const fake = helper();
         const { name, child } = await controller(port);
         const run = await drain(name, port, fake.dir);
         assert.strictEqual(run.code, 0, run.stderr);
         assert.ok(run.seconds < 6, `took ${run.seconds} s`);
         assert.strictEqual(await ended(child), "SIGTERM");
-        fs.rmSync(fake.dir, { recursive: true, force: true });
     });
 
-    it("gives up at the end of its time, with clients still connected", async () => {
+    it("gives up at the end of its time with clients still connected, and says they are cut", async () => {
         const port = await freePort();
-        const fake = fakeLicodeDir(port, CONTROLLERS(port));
+        const fake = helper();
         const { name, child } = await controller(port);
         await connect(port);
         const run = await drain(name, port, fake.dir, 4);
         assert.strictEqual(run.code, 0, run.stderr);
         assert.ok(run.seconds >= 3 && run.seconds < 8, `took ${run.seconds} s`);
         assert.strictEqual(await ended(child), "SIGTERM");
-        assert.match(fs.readFileSync(log, "utf8"), /grace period ends with 1 clients in progress/);
-        fs.rmSync(fake.dir, { recursive: true, force: true });
+        assert.match(
+            logText(log),
+            /drain ended: the deadline passed with 1 clients in progress; stopping cuts them/,
+        );
+        assert.strictEqual(fake.record().end, "deadline 1");
+    });
+
+    it("says so when the deadline ends it before the quiet window after the last client", async () => {
+        const port = await freePort();
+        const fake = helper();
+        const { name, child } = await controller(port);
+        const client = await connect(port);
+        const hook = drain(name, port, fake.dir, 5, 30);
+        await waitUntil("the drain counting the client", () => logSays(/clients: 1 in progress/));
+        client.destroy();
+        const run = await hook;
+        assert.strictEqual(run.code, 0, run.stderr);
+        assert.strictEqual(await ended(child), "SIGTERM");
+        assert.match(
+            logText(log),
+            /drain ended: the deadline passed \d+ s after the last of the clients ended, short of the 30 s quiet window/,
+        );
+        assert.strictEqual(fake.record().end, "deadline 0");
+    });
+
+    it("carries on, and says so, when its helper ends early", async () => {
+        const port = await freePort();
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "drain-helper-"));
+        dirs.push(dir);
+        fs.writeFileSync(path.join(dir, "controller-registry.js"), "process.exit(3);\n");
+        const { name, child } = await controller(port);
+        const run = await drain(name, port, dir);
+        assert.strictEqual(run.code, 0, run.stderr);
+        assert.strictEqual(await ended(child), "SIGTERM");
+        assert.match(logText(log), /the helper ended early \(exit code 3\)/);
     });
 });
-
-const servers: http.Server[] = [];
-afterEach(() => {
-    for (const server of servers.splice(0)) {
-        server.closeAllConnections();
-        server.close();
-    }
-});
-
-/** RabbitMQ's management API for the routing: queues, bindings of rpcExchange, every call recorded. */
-async function fakeManagementApi(state: {
-    queues: any[];
-    bindings: any[];
-    peers: Record<string, string>;
-}) {
-    const calls: string[] = [];
-    const auth = `Basic ${Buffer.from("licode-drain:pw").toString("base64")}`;
-    const server = http.createServer((req, res) => {
-        const url = req.url ?? ""; // as sent: the vhost "/" is %2F
-        const send = (status: number, body?: unknown) => {
-            res.writeHead(status, { "content-type": "application/json" });
-            res.end(body === undefined ? "" : JSON.stringify(body));
-        };
-        if (req.headers.authorization !== auth) {
-            return send(401, { error: "not_authorised" });
-        }
-        let body = "";
-        req.on("data", (c) => (body += c));
-        req.on("end", () => {
-            calls.push(`${req.method} ${url}${body === "" ? "" : ` ${body}`}`);
-            let m: RegExpMatchArray | null;
-            if (req.method === "GET" && url.startsWith("/api/queues/%2F?")) {
-                return send(200, state.queues);
-            }
-            if (req.method === "GET" && (m = url.match(/^\/api\/queues\/%2F\/([^?]+)$/))) {
-                const peer = state.peers[m[1]];
-                return send(200, {
-                    name: m[1],
-                    consumer_details: peer ? [{ channel_details: { peer_host: peer } }] : [],
-                });
-            }
-            if (req.method === "GET" && url === "/api/exchanges/%2F/rpcExchange/bindings/source") {
-                return send(
-                    200,
-                    state.bindings.map((b) => ({
-                        ...b,
-                        source: "rpcExchange",
-                        destination_type: "queue",
-                    })),
-                );
-            }
-            if (
-                req.method === "DELETE" &&
-                (m = url.match(/^\/api\/bindings\/%2F\/e\/rpcExchange\/q\/([^/]+)\/(.+)$/))
-            ) {
-                const before = state.bindings.length;
-                state.bindings = state.bindings.filter(
-                    (b) => !(b.destination === m?.[1] && b.properties_key === m?.[2]),
-                );
-                return send(before === state.bindings.length ? 404 : 204);
-            }
-            if (
-                req.method === "POST" &&
-                (m = url.match(/^\/api\/bindings\/%2F\/e\/rpcExchange\/q\/(.+)$/))
-            ) {
-                const key = JSON.parse(body).routing_key;
-                state.bindings.push({ destination: m[1], routing_key: key, properties_key: key });
-                return send(201);
-            }
-            return send(404, { error: "not_found" });
-        });
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const port = (server.address() as net.AddressInfo).port;
-    servers.push(server);
-    return { port, calls, state };
-}
 
 describe("ErizoAgent drain (run with bash against real processes)", function () {
     this.timeout(40000);
     const children: ChildProcess[] = [];
     const udp: dgram.Socket[] = [];
+    const dirs: string[] = [];
     let log: string;
     const logSays = (pattern: RegExp) => pattern.test(logText(log));
-    let tmp: string;
-    beforeEach(() => (tmp = fs.mkdtempSync(path.join(os.tmpdir(), "agent-"))));
     afterEach(async () => {
         udp.splice(0).forEach((s) => s.close());
         for (const child of children.splice(0)) {
             child.kill("SIGKILL");
             await ended(child);
         }
-        fs.rmSync(tmp, { recursive: true, force: true });
+        dirs.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true }));
     });
 
     /** An agent: answers SIGTERM by exiting, as erizoAgent.js 208-219 does after killing its workers. */
@@ -482,39 +369,13 @@ describe("ErizoAgent drain (run with bash against real processes)", function () 
         return socket;
     }
 
-    const usualState = () => ({
-        queues: [
-            { name: "ErizoAgent", consumers: 2 },
-            { name: "ErizoAgent_self", consumers: 1 },
-            { name: "ErizoAgent_other", consumers: 1 },
-        ],
-        bindings: [
-            { destination: "ErizoAgent", routing_key: "ErizoAgent", properties_key: "ErizoAgent" },
-            {
-                destination: "ErizoAgent_self",
-                routing_key: "ErizoAgent_self",
-                properties_key: "ErizoAgent_self",
-            },
-            {
-                destination: "ErizoAgent_other",
-                routing_key: "ErizoAgent_other",
-                properties_key: "ErizoAgent_other",
-            },
-        ],
-        // This host's agent connects from 127.0.0.1; the other from another node.
-        peers: { ErizoAgent_self: "127.0.0.1", ErizoAgent_other: "10.9.9.9" } as Record<
-            string,
-            string
-        >,
-    });
-
     function drain(
         name: string,
-        api: number,
+        helperDir: string,
         range: { min: number; max: number },
         drainSeconds = 15,
     ) {
-        log = path.join(tmp, "hook.log");
+        log = path.join(helperDir, "hook.log");
         return runBash(
             agentDrainScript(
                 {
@@ -527,41 +388,28 @@ describe("ErizoAgent drain (run with bash against real processes)", function () 
             ),
             {
                 timeoutMs: 30000,
-                env: {
-                    ...process.env,
-                    LICODE_HOOK_LOG: log,
-                    LICODE_DRAIN_DIR: DRAIN_DIR,
-                    RABBITMQ_MANAGEMENT_URL: `http://127.0.0.1:${api}`,
-                    RABBITMQ_DRAIN_USER: "licode-drain",
-                    RABBITMQ_DRAIN_PASSWORD: "pw",
-                    LICODE_ROUTING_INTERVAL_MS: "300",
-                },
+                env: { ...process.env, LICODE_HOOK_LOG: log, LICODE_DRAIN_DIR: helperDir },
             },
         );
     }
 
-    const changes = (calls: string[]) => calls.filter((c) => !c.startsWith("GET"));
-
-    it("routes new sessions away first, waits while media flows, then restores routing and stops", async () => {
+    it("starts its helper first, waits while media flows, then returns and has the agent stopped", async () => {
         const range = { min: await freePortUdp(), max: 0 };
         range.max = range.min + 5;
-        const api = await fakeManagementApi(usualState());
+        const made = fakeHelperDir("media-routing.js");
+        dirs.push(made.dir);
         const { name, child } = await agent();
         const session = await media(range.min + 2);
-        const hook = drain(name, api.port, range);
+        const hook = drain(name, made.dir, range);
 
-        await waitUntil("the helper's routing changes", () => changes(api.calls).length >= 3);
-        assert.deepStrictEqual(changes(api.calls), [
-            "DELETE /api/bindings/%2F/e/rpcExchange/q/ErizoAgent_self/ErizoAgent_self",
-            "DELETE /api/bindings/%2F/e/rpcExchange/q/ErizoAgent/ErizoAgent",
-            'POST /api/bindings/%2F/e/rpcExchange/q/ErizoAgent_other {"routing_key":"ErizoAgent","arguments":{}}',
-        ]);
-        // As for the controller: held well past quietSeconds after counting the session.
+        // Once the drain has counted the session, it would stop after quietSeconds (2) of
+        // counting none: an agent still running well after that has been held for its session.
         await waitUntil("the drain counting the session", () =>
             logSays(/media sessions: 1 in progress/),
         );
         await sleep((QUIET_SECONDS + 1.5) * 1000);
         assert.strictEqual(child.exitCode, null, "the agent keeps its sessions");
+        assert.deepStrictEqual(made.record().argv, ["drain"]);
         const left = Date.now();
         session.close();
         udp.splice(udp.indexOf(session), 1);
@@ -570,65 +418,31 @@ describe("ErizoAgent drain (run with bash against real processes)", function () 
         assert.strictEqual(run.code, 0, run.stderr);
         assert.strictEqual(await ended(child), 0);
         assert.ok((Date.now() - left) / 1000 < 6, "stops soon after the last session");
-        assert.deepStrictEqual(changes(api.calls).slice(3), [
-            "DELETE /api/bindings/%2F/e/rpcExchange/q/ErizoAgent_other/ErizoAgent",
-            'POST /api/bindings/%2F/e/rpcExchange/q/ErizoAgent {"routing_key":"ErizoAgent","arguments":{}}',
-        ]);
-        const text = fs.readFileSync(log, "utf8");
-        assert.match(text, /ErizoAgent_self draining: new sessions go to ErizoAgent_other/);
-        assert.match(text, /media sessions: 1 in progress[\s\S]*nothing in progress for 2 s/);
-        assert.match(text, /ErizoAgent_self released: new sessions go to every agent/);
-    });
-
-    it("leaves the routing to another agent that still drains", async () => {
-        const range = { min: await freePortUdp(), max: 0 };
-        range.max = range.min + 5;
-        const state = usualState();
-        state.queues.push({ name: "ErizoAgent_third", consumers: 1 });
-        state.peers.ErizoAgent_third = "10.9.9.10"; // draining: it has no binding of its own
-        const api = await fakeManagementApi(state);
-        const { name, child } = await agent();
-        const run = await drain(name, api.port, range);
-        assert.strictEqual(run.code, 0, run.stderr);
-        assert.strictEqual(await ended(child), 0);
-        const bound = api.state.bindings.filter((b: any) => b.routing_key === "ErizoAgent");
-        assert.deepStrictEqual(
-            bound.map((b: any) => b.destination),
-            ["ErizoAgent_other"],
-            "ErizoAgent_third still drains, so new sessions keep avoiding it",
+        const seen = made.record();
+        assert.strictEqual(Number(seen.pid), child.pid);
+        assert.strictEqual(seen.end, "quiet 0");
+        assert.match(
+            logText(log),
+            /media sessions: 1 in progress[\s\S]*drain ended: no media sessions in progress for 2 s/,
         );
     });
 
-    it("says so, and still drains, when it is the only agent", async () => {
+    it("gives up at the end of its time, says how many sessions it cuts, and still has the agent stopped", async () => {
         const range = { min: await freePortUdp(), max: 0 };
         range.max = range.min + 5;
-        const state = usualState();
-        state.queues = state.queues.filter((q) => q.name !== "ErizoAgent_other");
-        const api = await fakeManagementApi(state);
-        const { name, child } = await agent();
-        const run = await drain(name, api.port, range);
-        assert.strictEqual(run.code, 0, run.stderr);
-        assert.strictEqual(await ended(child), 0);
-        assert.match(fs.readFileSync(log, "utf8"), /no other agent can take new sessions/);
-    });
-
-    it("gives up at the end of its time, and still restores routing", async () => {
-        const range = { min: await freePortUdp(), max: 0 };
-        range.max = range.min + 5;
-        const api = await fakeManagementApi(usualState());
+        const made = fakeHelperDir("media-routing.js");
+        dirs.push(made.dir);
         const { name, child } = await agent();
         await media(range.max);
-        const run = await drain(name, api.port, range, 4);
+        const run = await drain(name, made.dir, range, 4);
         assert.strictEqual(run.code, 0, run.stderr);
         assert.ok(run.seconds >= 3 && run.seconds < 9, `took ${run.seconds} s`);
         assert.strictEqual(await ended(child), 0);
-        assert.match(fs.readFileSync(log, "utf8"), /grace period ends with 1 media sessions/);
-        assert.deepStrictEqual(
-            api.state.bindings
-                .filter((b: any) => b.routing_key === "ErizoAgent")
-                .map((b: any) => b.destination),
-            ["ErizoAgent"],
+        assert.match(
+            logText(log),
+            /drain ended: the deadline passed with 1 media sessions in progress; stopping cuts them/,
         );
+        assert.strictEqual(made.record().end, "deadline 1");
     });
 });
 

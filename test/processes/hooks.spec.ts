@@ -62,10 +62,15 @@ describe("hooks (run with bash against real processes)", function () {
             const hook = runBash(
                 quiesceAndStopScript({ process: name, port, settleSeconds: 0.2, drainSeconds }),
             );
+            let exitedAt = 0;
+            server.once("exit", () => (exitedAt = Date.now()));
             assert.strictEqual(await inFlight, 200, "the request in flight must be answered");
             const run = await hook;
+            const returnedAt = Date.now();
             assert.strictEqual(run.code, 0, run.stderr);
             assert.strictEqual(await exit, "SIGTERM", "node ends on the hook's SIGTERM");
+            // Under a bash PID 1 that exits with node, a hook still running then would be killed.
+            assert.ok(exitedAt >= returnedAt, "node stops only once the hook has returned");
             // The request takes 1.5 s and the hook looks once a second: it ends seconds before
             // drainSeconds, which is what it would take if it missed the connection's end.
             assert.ok(

@@ -10,6 +10,7 @@ import {
     PERFORMANCE_MEASURES,
     PERFORMANCE_STATS,
     PROM_CLIENT_DEFAULT_METRICS,
+    RABBITMQ_DETAILED_METRICS,
     RABBITMQ_METRICS,
     ROV_GAUGES,
     ROV_PERFORMANCE_GAUGES,
@@ -25,7 +26,11 @@ const OPTIONS = {
 
 /** The names of a dashboard's queries that neither ROV (with this prefix) nor RabbitMQ exports. */
 function unknownMetricNames(dashboard: GrafanaDashboard, prefix?: string): string[] {
-    const known = new Set<string>([...rovMetricNames(prefix), ...RABBITMQ_METRICS]);
+    const known = new Set<string>([
+        ...rovMetricNames(prefix),
+        ...RABBITMQ_METRICS,
+        ...RABBITMQ_DETAILED_METRICS,
+    ]);
     return dashboardMetricNames(dashboard).filter((name) => !known.has(name));
 }
 
@@ -107,7 +112,7 @@ describe("licodeDashboard", () => {
     it("selects every query by the namespace variable, defaulting to the stack's namespace", () => {
         for (const panel of dashboard.panels) {
             for (const target of panel.targets) {
-                assert.match(target.expr, /\{namespace="\$namespace"\}/, panel.title);
+                assert.match(target.expr, /\{namespace="\$namespace"(,[^}]*)?\}/, panel.title);
             }
         }
         const namespace = dashboard.templating.list.find(

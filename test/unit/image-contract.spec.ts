@@ -7,8 +7,8 @@ import * as assert from "assert";
 import * as vm from "vm";
 import { NUVE_STOP } from "../../components/nuve";
 import { dataOwnerCommand } from "../../components/mongodb";
-import { DRAIN_ENV, agentDrain } from "../../components/erizo-agent";
-import { controllerDrain } from "../../components/erizo-controller";
+import { agentDrain } from "../../components/erizo-agent";
+import { NUVE_URL_ENV, controllerDrain } from "../../components/erizo-controller";
 import {
     DRAIN_DIR,
     agentDrainScript,
@@ -202,7 +202,7 @@ for (const stack of ["dev", "prod", "local"]) {
                         const names = new Set<string>([
                             ...Object.values(LICODE.env),
                             NODE_NAME_ENV,
-                            ...Object.values(DRAIN_ENV),
+                            NUVE_URL_ENV,
                         ]);
                         for (const env of container.env ?? []) {
                             assert.ok(names.has(env.name), `${workload.name} sets ${env.name}`);

@@ -238,6 +238,7 @@ describe("metrics on, with the Prometheus Operator (prod, serviceMonitor and pro
                 "LicodeMongoDbDown",
                 "LicodeConnectionsFailing",
                 "LicodeRoomsNearControllerLimit",
+                "LicodeDrainCutCalls",
                 "LicodeMetricsDown",
                 "LicodeTurnDown",
                 "LicodeTurnAllocationsFailing",

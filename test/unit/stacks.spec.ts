@@ -549,19 +549,28 @@ describe("rollouts that keep live calls", () => {
         assert.strictEqual(devAgent.props.metadata.annotations, undefined);
     });
 
-    it("gives each drain its helpers, its grace period, and the drain user from a Secret", () => {
+    it("gives each drain its helpers, its grace period, and the controller's drain Nuve's in-cluster API", () => {
         const ec = podTemplate(find(prod, "Deployment", "erizo-controller")).spec;
         assert.strictEqual(ec.terminationGracePeriodSeconds, 1800);
         assert.ok(ec.volumes.some((v: any) => v.name === "drain" && v.configMap));
         const helpers = find(prod, "ConfigMap", "erizo-controller-drain").props.data;
-        assert.deepStrictEqual(Object.keys(helpers), ["controller-registry.js"]);
-        const agent = podTemplate(find(prod, "DaemonSet", "erizo-agent-primary")).spec;
-        const env = Object.fromEntries(
-            agent.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]),
+        assert.deepStrictEqual(Object.keys(helpers).sort(), [
+            "controller-registry.js",
+            "licode-amqp.js",
+        ]);
+        const ecEnv = Object.fromEntries(
+            ec.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]),
         );
-        assert.strictEqual(env.RABBITMQ_MANAGEMENT_URL, `http://licode-rabbitmq.licode.svc:15672`);
-        assert.deepStrictEqual(Object.keys(env.RABBITMQ_DRAIN_PASSWORD), ["secretKeyRef"]);
-        assert.strictEqual(JSON.stringify(agent).includes("mockSecret"), false);
+        assert.strictEqual(ecEnv.LICODE_NUVE_URL, "http://licode-nuve.licode.svc:3000/");
+        const agentHelpers = find(prod, "ConfigMap", "erizo-agent-drain").props.data;
+        assert.deepStrictEqual(Object.keys(agentHelpers).sort(), [
+            "licode-amqp.js",
+            "media-routing.js",
+        ]);
+        // The agent's drain speaks AMQP with the agent's own credentials: no broker user or API of its own.
+        const agent = podTemplate(find(prod, "DaemonSet", "erizo-agent-primary")).spec;
+        const names = agent.containers[0].env.map((e: any) => e.name);
+        assert.ok(!names.some((n: string) => n.startsWith("RABBITMQ_")), names.join(", "));
     });
 });
 

@@ -19,7 +19,8 @@ import { renderLicodeConfig } from "../../components/licode-config-file";
 import { licodeAlertRules } from "../../components/monitoring/alerts";
 import { dashboardMetricNames, licodeDashboard } from "../../components/monitoring/dashboard";
 import { COTURN_METRICS } from "../../components/monitoring/metric-names";
-import { planTurnTls, turnListenerPorts, turnProbes } from "../../components/turn";
+import type { ApiDiscovery, ObjectLookup } from "../../components/monitoring/api-discovery";
+import { TurnTlsContext, planTurnTls, turnListenerPorts, turnProbes } from "../../components/turn";
 import {
     TURN_PATHS,
     erizoTurnSettings,
@@ -404,38 +405,146 @@ describe("what Licode hands out for TURN", () => {
 });
 
 describe("planTurnTls", () => {
-    const tls = (create: "auto" | boolean) => ({
+    const issuer = { name: "le", kind: "ClusterIssuer" as const };
+    const tls = (create?: "auto" | boolean) => ({
         secretName: "turn-tls",
-        certManager: { create, issuer: { name: "le", kind: "ClusterIssuer" as const } },
+        certManager: create === undefined ? undefined : { create, issuer },
     });
-    const served = () => ({
-        status: "served" as const,
+    const SERVER = "https://k8s";
+    const served: ApiDiscovery = {
+        status: "served",
         kinds: new Set(["Certificate", "Issuer"]),
-        server: "https://k8s",
-    });
-    const absent = () => ({ status: "absent" as const, server: "https://k8s" });
-    const unknown = () => ({ status: "unknown" as const, reason: "no kubeconfig" });
+        server: SERVER,
+    };
+    const absent: ApiDiscovery = { status: "absent", server: SERVER };
+    const unknown: ApiDiscovery = { status: "unknown", reason: "no kubeconfig" };
+    const found: ObjectLookup = { status: "found", server: SERVER };
+    const missing: ObjectLookup = { status: "absent", server: SERVER };
+
+    /** A run against a cluster that answers `discovery` and `secret`; `asked` records the questions. */
+    function run(
+        discovery: ApiDiscovery,
+        secret: ObjectLookup,
+        options: { dryRun?: boolean; renderMode?: boolean; createNamespace?: boolean } = {},
+    ): { context: TurnTlsContext; asked: string[] } {
+        const asked: string[] = [];
+        const context: TurnTlsContext = {
+            namespace: "licode",
+            createNamespace: options.createNamespace ?? false,
+            renderMode: options.renderMode ?? false,
+            dryRun: options.dryRun ?? false,
+            discover: () => {
+                asked.push("discover");
+                return discovery;
+            },
+            findSecret: (namespace, name) => {
+                asked.push(`secret ${namespace}/${name}`);
+                return secret;
+            },
+        };
+        return { context, asked };
+    }
+    const CREATE =
+        "kubectl -n licode create secret tls turn-tls --cert=<certificate chain for licode:turn.host> --key=<its private key>";
+    /** The refusal of an update whose Secret is missing, for each reason nothing makes it. */
+    const refusal = (why: string, alternative = "", namespaceAdvice = "") =>
+        `licode:turn.tls.secretName: the Secret "turn-tls" does not exist in namespace "licode", and TURN's pods mount it to serve TLS on 443; ${why}. Create it (${CREATE})${alternative}.${namespaceAdvice}`;
+    const NOT_SERVED =
+        "licode:turn.tls.certManager.create is auto and the cluster (https://k8s) serves no cert-manager.io/v1 Certificate, so the stack declares none to issue it";
+    const INSTALL =
+        ", or install cert-manager: the next run declares the Certificate and waits for it";
+    const throwsRunError = (plan: () => unknown, message: string) =>
+        assert.throws(plan, (error: unknown) => {
+            assert.ok(pulumi.RunError.isInstance(error), `not a RunError: ${String(error)}`);
+            assert.equal((error as Error).message, `${message}\nNothing was deployed.`);
+            return true;
+        });
 
     it("asks for a Certificate where the cluster serves cert-manager, and reads the Secret", () => {
-        const plan = planTurnTls(tls("auto"), served, false);
-        assert.deepEqual(plan.tls, {
-            secretName: "turn-tls",
-            issuer: { name: "le", kind: "ClusterIssuer" },
-            rollOnRenewal: true,
-        });
+        const { context, asked } = run(served, found);
+        const plan = planTurnTls(tls("auto"), context);
+        assert.deepEqual(plan.tls, { secretName: "turn-tls", issuer, rollOnRenewal: true });
         assert.deepEqual(plan.warnings, []);
+        assert.deepEqual(asked, ["discover", "secret licode/turn-tls"]);
     });
 
-    it("uses the operator's Secret where cert-manager is absent", () => {
-        assert.deepEqual(planTurnTls(tls("auto"), absent, false).tls, {
+    it("lets the Certificate make a missing Secret: up reads it once issued, a preview leaves the checksum out", () => {
+        const up = planTurnTls(tls("auto"), run(served, missing).context);
+        assert.deepEqual(up.tls, { secretName: "turn-tls", issuer, rollOnRenewal: true });
+        assert.deepEqual(up.warnings, []);
+        const preview = planTurnTls(tls(true), run(absent, missing, { dryRun: true }).context);
+        assert.deepEqual(preview.tls, { secretName: "turn-tls", issuer, rollOnRenewal: false });
+        assert.deepEqual(preview.warnings, []);
+    });
+
+    it("uses the operator's Secret where cert-manager is absent, and reads it when it is there", () => {
+        assert.deepEqual(planTurnTls(tls("auto"), run(absent, found).context).tls, {
+            secretName: "turn-tls",
+            issuer: undefined,
+            rollOnRenewal: true,
+        });
+        assert.deepEqual(planTurnTls(tls(), run(served, found).context).tls, {
             secretName: "turn-tls",
             issuer: undefined,
             rollOnRenewal: true,
         });
     });
 
+    it("stops an up whose Secret is missing with nothing to make it, naming the key, the namespace and the fix", () => {
+        throwsRunError(
+            () => planTurnTls(tls(), run(served, missing).context),
+            refusal("the Secret is yours (licode:turn.tls has no certManager)"),
+        );
+        throwsRunError(
+            () => planTurnTls(tls("auto"), run(absent, missing).context),
+            refusal(NOT_SERVED, INSTALL),
+        );
+        throwsRunError(
+            () => planTurnTls(tls("auto"), run(absent, missing, { createNamespace: true }).context),
+            refusal(
+                NOT_SERVED,
+                INSTALL,
+                ' The stack creates namespace "licode" itself (licode:createNamespace): to hold your Secret before the first up, create the namespace and the Secret first and set licode:createNamespace to false.',
+            ),
+        );
+        throwsRunError(
+            () => planTurnTls(tls(false), run(served, missing).context),
+            refusal(
+                "licode:turn.tls.certManager.create is false, so the stack declares no Certificate to issue it",
+                ", or set licode:turn.tls.certManager.create to auto with cert-manager installed",
+            ),
+        );
+    });
+
+    it("only warns in a preview, which a change whose pipeline creates the Secret before up must pass", () => {
+        const plan = planTurnTls(tls("auto"), run(absent, missing, { dryRun: true }).context);
+        assert.deepEqual(plan.tls, {
+            secretName: "turn-tls",
+            issuer: undefined,
+            rollOnRenewal: false,
+        });
+        assert.deepEqual(plan.warnings, [
+            `${refusal(NOT_SERVED, INSTALL)} This preview goes on without it; \`pulumi up\` stops here unless the Secret exists by then.`,
+        ]);
+    });
+
+    it("reads through the provider, as before, when the lookup cannot tell", () => {
+        const cannotTell: ObjectLookup = {
+            status: "unknown",
+            reason: "the API server answered 403: forbidden",
+        };
+        const plan = planTurnTls(tls(), run(absent, cannotTell).context);
+        assert.deepEqual(plan.tls, {
+            secretName: "turn-tls",
+            issuer: undefined,
+            rollOnRenewal: true,
+        });
+        assert.deepEqual(plan.warnings, []);
+    });
+
     it("says why when the cluster cannot be asked, and never reads in render mode", () => {
-        const plan = planTurnTls(tls("auto"), unknown, false);
+        const cannotAsk = run(unknown, missing);
+        const plan = planTurnTls(tls("auto"), cannotAsk.context);
         assert.equal(plan.tls?.issuer, undefined);
         assert.equal(plan.tls?.rollOnRenewal, false);
         assert.equal(plan.warnings.length, 2);
@@ -443,19 +552,15 @@ describe("planTurnTls", () => {
             plan.warnings[0],
             /certManager\.create is auto, but .* unknown \(no kubeconfig\)/,
         );
-        let asked = false;
-        const rendered = planTurnTls(
-            tls(true),
-            () => {
-                asked = true;
-                return served();
-            },
-            true,
-        );
-        assert.equal(asked, false);
-        assert.deepEqual(rendered.tls?.issuer, { name: "le", kind: "ClusterIssuer" });
+        assert.deepEqual(cannotAsk.asked, ["discover"], "no Secret lookup of a silent cluster");
+        const rendering = run(served, missing, { renderMode: true });
+        const rendered = planTurnTls(tls(true), rendering.context);
+        assert.deepEqual(rendering.asked, []);
+        assert.deepEqual(rendered.tls?.issuer, issuer);
         assert.equal(rendered.tls?.rollOnRenewal, false);
-        assert.equal(planTurnTls(undefined, served, false).tls, undefined);
+        const off = run(served, missing);
+        assert.equal(planTurnTls(undefined, off.context).tls, undefined);
+        assert.deepEqual(off.asked, []);
     });
 });
 
@@ -784,5 +889,46 @@ describe("the TURN certificate's checksum (Turn under mocks)", () => {
         const sum = ds?.inputs.spec.template.metadata.annotations["checksum/turn-tls"];
         assert.match(sum, /^[0-9a-f]{64}$/);
         assert.ok(created.some((r) => r.type === "kubernetes:cert-manager.io/v1:Certificate"));
+    });
+
+    it("reads no Secret, and stamps no checksum, where the plan found none to read", async () => {
+        const created: { type: string; inputs: any }[] = [];
+        const reads: string[] = [];
+        await pulumi.runtime.setMocks(
+            {
+                newResource: (args) => {
+                    if (args.id !== undefined && args.id !== "") {
+                        reads.push(`${args.type} ${args.id}`);
+                        return { id: args.id, state: {} };
+                    }
+                    created.push({ type: args.type, inputs: args.inputs });
+                    return { id: `${args.name}-id`, state: args.inputs };
+                },
+                call: (args) => args.inputs,
+            },
+            "licode",
+            "unit",
+            true,
+        );
+        const { Turn, turnArgsOf } = await import("../../components/turn");
+        const config = parseStackConfig({ ...BASE, turn: TURN }).turn;
+        new Turn(
+            "turn",
+            turnArgsOf(
+                config,
+                { namespace: "licode", instance: "licode-unit" },
+                { secretName: "turn-tls", rollOnRenewal: false },
+                { networkPolicy: true },
+            ),
+        );
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        await require("@pulumi/pulumi/runtime/settings").waitForRPCs();
+        assert.deepEqual(reads, []);
+        const ds = created.find((r) => r.type === "kubernetes:apps/v1:DaemonSet");
+        const annotations = ds?.inputs.spec.template.metadata.annotations;
+        assert.ok(annotations?.["checksum/turn-config"], "the template is stamped otherwise");
+        assert.equal(annotations["checksum/turn-tls"], undefined);
+        const volumes = ds?.inputs.spec.template.spec.volumes;
+        assert.deepEqual(volumes.at(-1), { name: "tls", secret: { secretName: "turn-tls" } });
     });
 });

@@ -280,6 +280,12 @@ EOF
 # ---------------------------------------------------------------------------------------------
 # Cluster objects: stages, storage class, nodes
 # ---------------------------------------------------------------------------------------------
+# Where stages/volume.yaml puts the hostPath PVs of dynamic claims: one directory per instance (its
+# node prefix) under kwok's usual root. Real nodes' kubelets create them on the host; `down` removes
+# this instance's, and only those.
+VOLUME_ROOT=/tmp/kwok-local-path-provisioner
+volume_dir() { printf '%s/%s\n' "$VOLUME_ROOT" "$NODE_PREFIX"; }
+
 write_kwok_config() {
   local stage_dir="$BIN/../kwok-stage" f out="$STATE/kwok.yaml"
   : >"$out"
@@ -291,7 +297,7 @@ write_kwok_config() {
   done
   # Ours: dynamic volumes for the default class, Ingress/LoadBalancer status.
   for f in "$CLUSTER_TOOLS_DIR"/stages/*.yaml; do
-    { echo "---"; sed "s/__LB_IP__/$LB_IP/g" "$f"; } >>"$out"
+    { echo "---"; sed -e "s/__LB_IP__/$LB_IP/g" -e "s|__VOLUME_DIR__|$(volume_dir)|g" "$f"; } >>"$out"
   done
 }
 
@@ -505,12 +511,25 @@ cmd_up() {
   echo "$KUBECONFIG_OUT"
 }
 
+# The directories real nodes made for this instance's dynamic volumes (kwok nodes make none), with
+# the data pods wrote there; then kwok's root, if nothing else is in it. Kept with the etcd data.
+remove_volumes() {
+  local dir; dir="$(volume_dir)"
+  [ -d "$dir" ] || return 0
+  if [ -n "$(mounts_under "$dir")" ]; then
+    log "not removing $dir: something is still mounted under it"
+    return 0
+  fi
+  rm -rf "$dir"
+  rmdir "$VOLUME_ROOT" 2>/dev/null || true
+}
+
 cmd_down() {
   if [ ! -d "$STATE" ]; then log "not running (no $STATE)"; return 0; fi
   local n; n="$(running_components)"
   stop_all
   rm -f "$KUBECONFIG_OUT"
-  if [ "$KEEP_DATA" != 1 ]; then rm -rf "$STATE/etcd"; fi
+  if [ "$KEEP_DATA" != 1 ]; then rm -rf "$STATE/etcd"; remove_volumes; fi
   if [ "$n" = 0 ]; then log "not running"; else log "down"; fi
 }
 

@@ -51,14 +51,18 @@ publish() {
 
 # mod_dir MODULE@VERSION: download a module through the proxy and print its directory in the module cache.
 mod_dir() {
-  local json dir
+  local json dir="" line
   json="$(go mod download -json "$1" 2>&1)" || die "go mod download $1 failed:
 $json"
   if [[ $json == *'"Error"'* ]]; then
     die "go mod download $1 failed:
 $json"
   fi
-  dir="$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' | head -n1)"
+  # The first "Dir" line, matched in bash: `printf | sed | head -n1` under pipefail fails when head
+  # exits before sed's last write.
+  while IFS= read -r line; do
+    if [[ $line =~ ^[[:space:]]*\"Dir\":\ \"(.*)\",?$ ]]; then dir="${BASH_REMATCH[1]}"; break; fi
+  done <<<"$json"
   [ -n "$dir" ] && [ -d "$dir" ] || die "could not locate $1 in the module cache"
   printf '%s\n' "$dir"
 }

@@ -149,7 +149,7 @@ fetch_package() {
 }
 
 build_deps() {
-  local scratch tree node_dir pkg npmrc home
+  local scratch tree node_dir pkg npmrc home node_reports
   CACHE="$CACHE_ROOT/licode-deps"
   # shellcheck source-path=SCRIPTDIR source=../lib/cache-build.sh
   . "$ROOT/tools/lib/cache-build.sh"
@@ -173,7 +173,9 @@ build_deps() {
   pkg="$(fetch_package "$NODE_PACKAGE" "$NODE_INTEGRITY" "$scratch/dl" | tail -n1)"
   tar -xzf "$pkg" -C "$node_dir" --strip-components=1 package/bin package/include package/share package/LICENSE
   rm -f "$node_dir/package.json"
-  "$node_dir/bin/node" --version | grep -qx "v$NODE_VERSION" || die "the packaged node does not report v$NODE_VERSION"
+  # Matched in bash: `node --version | grep -q` under pipefail fails when grep exits before node's last write.
+  node_reports="$("$node_dir/bin/node" --version)"
+  [ "$node_reports" = "v$NODE_VERSION" ] || die "the packaged node reports '$node_reports', not v$NODE_VERSION"
   pkg="$(fetch_package "$NPM_PACKAGE" "$NPM_INTEGRITY" "$scratch/dl" | tail -n1)"
   tar -xzf "$pkg" -C "$node_dir/lib/node_modules/npm" --strip-components=1
   ln -s ../lib/node_modules/npm/bin/npm-cli.js "$node_dir/bin/npm"

@@ -14,7 +14,9 @@ NODE_BUILD_PACKAGES=(gcc libc6-dev libseccomp-dev pkg-config)
 node_ensure_packages() {
   local p missing=()
   for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+    # Matched in bash: `dpkg-query | grep -q` under pipefail fails when grep exits before dpkg-query's
+    # last write. An unknown package makes dpkg-query fail and print nothing: missing.
+    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] || missing+=("$p")
   done
   [ "${#missing[@]}" = 0 ] && return 0
   if [ "$(id -u)" != 0 ]; then

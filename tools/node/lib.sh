@@ -107,12 +107,19 @@ node_preflight() {
   if other="$(ip -o -4 addr show | awk -v ip="$NODE_HOST_IP" '$4 ~ "^"ip"/" {print $2}')" && [ -n "$other" ] && [ "$other" != "$NODE_BRIDGE" ]; then
     die "$NODE_HOST_IP is already on interface $other (another cluster?); set LICODE_CLUSTER_NODE_IP_PREFIX to a free /24, e.g. 10.201.0."
   fi
-  local cidr
+  local cidr routes route dev
   for cidr in "${NODE_POD_CIDRS[@]}"; do
-    other="$(ip -4 route show "$cidr")"
-    if [ -n "$other" ] && [[ "$other" != *"dev $NODE_BRIDGE"* ]]; then
-      die "the host already routes $cidr ($other): set LICODE_CLUSTER_POD_CIDR to another /16, e.g. 10.245.0.0/16"
-    fi
+    # Every route to the range must be ours (via our bridge): another one, beside ours or alone (a
+    # blackhole has no device), decides where pods' packets go instead.
+    routes="$(ip -4 route show "$cidr")"
+    while IFS= read -r route; do
+      route="${route%"${route##*[![:space:]]}"}" # ip ends some lines with a blank
+      [ -n "$route" ] || continue
+      dev=""
+      if [[ " $route " =~ \ dev\ ([^[:space:]]+)\  ]]; then dev="${BASH_REMATCH[1]}"; fi
+      [ "$dev" = "$NODE_BRIDGE" ] ||
+        die "the host already routes $cidr ($route): set LICODE_CLUSTER_POD_CIDR to another /16, e.g. 10.245.0.0/16"
+    done <<<"$routes"
   done
   [ "$(cat "$STATE/node-prefix" 2>/dev/null || echo "$NODE_PREFIX")" = "$NODE_PREFIX" ] || die "internal: prefix mismatch"
 }

@@ -77,6 +77,36 @@ export class NuveClient {
         });
     }
 
+    /**
+     * A token for a room just created. Nuve answers the room's creation before the room is in its
+     * service's record (roomsResource.js 73-78: addRoomToService is not waited for,
+     * serviceRegistry.js 72-78), and looks the room up in that record for a token (tokensResource.js
+     * 17-20, 149-151: 404 "Room does not exist"), so a token asked for at once can be refused for a
+     * moment: asked again until the room is there, for up to `waitMs`. Any other refusal is final.
+     */
+    async createTokenOnceRegistered(
+        roomId: string,
+        user: string,
+        role: string,
+        waitMs: number,
+    ): Promise<{ token: string; refusals: number }> {
+        const deadline = Date.now() + waitMs;
+        for (let refusals = 0; ; refusals++) {
+            try {
+                return { token: await this.createToken(roomId, user, role), refusals };
+            } catch (error) {
+                const notYet =
+                    error instanceof NuveError &&
+                    error.status === 404 &&
+                    /Room does not exist/.test(error.body);
+                if (!notYet || Date.now() > deadline) {
+                    throw error;
+                }
+            }
+            await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+    }
+
     /** DELETE /rooms/:room: Nuve deletes it and tells its controller to close it (roomResource.js 143-171). */
     deleteRoom(roomId: string): Promise<string> {
         return this.request("DELETE", `rooms/${roomId}`, "delete the room");

@@ -136,7 +136,12 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeResult> {
     let stats: Record<string, unknown> | undefined;
 
     const token = async (who: string): Promise<{ value: RoomToken; detail: string }> => {
-        const text = await nuve.createToken(room!._id, `smoke-${who}`, "presenter");
+        const { token: text, refusals } = await nuve.createTokenOnceRegistered(
+            room!._id,
+            `smoke-${who}`,
+            "presenter",
+            timeout,
+        );
         const decoded = decodeToken(text);
         if (!tokenSignedWith(decoded, options.credentials.serviceKey)) {
             fail(
@@ -146,7 +151,9 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeResult> {
         }
         return {
             value: decoded,
-            detail: `controller ${decoded.host}${decoded.secure ? " (wss)" : ""}`,
+            detail:
+                `controller ${decoded.host}${decoded.secure ? " (wss)" : ""}` +
+                (refusals > 0 ? ` (Nuve knew the new room after ${refusals} refusal(s))` : ""),
         };
     };
     const join = async (

@@ -9,6 +9,10 @@
  *   { status: "absent", server }                 it answered 404: the group-version is not served
  *   { status: "unknown", reason }                anything else; `reason` is one line, no secrets
  *
+ * or whether one object exists: stdin `{ path, timeoutMs }` (e.g. /api/v1/namespaces/x/secrets/y)
+ * answers `{ status: "found", server }` (200), `{ status: "absent", server }` (404) or "unknown". It
+ * asks for the object's metadata only (PartialObjectMetadata), so a Secret's data never reaches it.
+ *
  * It is a separate process because its caller is synchronous and node has no synchronous HTTP
  * client (components/monitoring/api-discovery.ts runs it with spawnSync). The kubeconfig is read
  * as kubectl reads it (client-go's clientcmd): KUBECONFIG, else ~/.kube/config, else in-cluster.
@@ -213,6 +217,15 @@ function connection(env, deadline) {
     return { server: String(cluster.server), tls, headers };
 }
 
+/** The reason for an answer other than 200 or 404, from its Status object's message. */
+function refusal(statusCode, parsed) {
+    // A Status object's message says why (e.g. which user is forbidden); it holds no secret.
+    const message = String(parsed?.message ?? "")
+        .replace(/\s+/g, " ")
+        .slice(0, 200);
+    return new Error(`the API server answered ${statusCode}${message ? `: ${message}` : ""}`);
+}
+
 /** What an answer to GET /apis/<groupVersion> means; throws for anything but 200 and 404. */
 function outcome(statusCode, body, groupVersion, server) {
     if (statusCode === 404) {
@@ -220,11 +233,7 @@ function outcome(statusCode, body, groupVersion, server) {
     }
     const parsed = parseJson(body);
     if (statusCode !== 200) {
-        // A Status object's message says why (e.g. which user is forbidden); it holds no secret.
-        const message = String(parsed?.message ?? "")
-            .replace(/\s+/g, " ")
-            .slice(0, 200);
-        throw new Error(`the API server answered ${statusCode}${message ? `: ${message}` : ""}`);
+        throw refusal(statusCode, parsed);
     }
     if (parsed === undefined) {
         throw new Error("the API server answered 200 with a body that is not JSON");
@@ -237,15 +246,50 @@ function outcome(statusCode, body, groupVersion, server) {
     return { status: "served", kinds: [...new Set(kinds)].sort(), server };
 }
 
+/** What an answer to GET <object path> means; throws for anything but 200 and 404. */
+function objectOutcome(statusCode, body, server) {
+    if (statusCode === 404) {
+        return { status: "absent", server };
+    }
+    const parsed = parseJson(body);
+    if (statusCode !== 200) {
+        throw refusal(statusCode, parsed);
+    }
+    if (typeof parsed?.metadata?.name !== "string") {
+        throw new Error("the API server answered 200 with no object");
+    }
+    return { status: "found", server };
+}
+
+/** The request: a group-version's resource list, or one object's metadata. */
+function target(request) {
+    if (request.path === undefined) {
+        const groupVersion = `${request.group}/${request.version}`;
+        return {
+            path: `/apis/${groupVersion}`,
+            accept: "application/json",
+            outcome: (statusCode, body, server) => outcome(statusCode, body, groupVersion, server),
+        };
+    }
+    if (!/^\/apis?\/[A-Za-z0-9._/-]+$/.test(String(request.path))) {
+        throw new Error(`not an object path of the API: ${String(request.path).slice(0, 100)}`);
+    }
+    return {
+        path: request.path,
+        accept: "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1",
+        outcome: objectOutcome,
+    };
+}
+
 function main() {
     const request = JSON.parse(fs.readFileSync(0, "utf8"));
-    const groupVersion = `${request.group}/${request.version}`;
     const timeoutMs = Number(request.timeoutMs ?? 5000);
     const deadline = Date.now() + timeoutMs;
     setTimeout(() => answer(unknown(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    const asked = target(request);
     const { server, tls, headers } = connection(process.env, deadline);
-    const url = new URL(`${server.replace(/\/+$/, "")}/apis/${groupVersion}`);
-    const options = { ...tls, headers: { ...headers, Accept: "application/json" } };
+    const url = new URL(`${server.replace(/\/+$/, "")}${asked.path}`);
+    const options = { ...tls, headers: { ...headers, Accept: asked.accept } };
     const req = (url.protocol === "http:" ? http : https).get(url, options, (res) => {
         const chunks = [];
         res.on("data", (chunk) => chunks.push(chunk));
@@ -253,7 +297,7 @@ function main() {
         res.on("end", () => {
             const body = Buffer.concat(chunks).toString("utf8");
             try {
-                answer(outcome(res.statusCode, body, groupVersion, server));
+                answer(asked.outcome(res.statusCode, body, server));
             } catch (err) {
                 answer(unknown(err.message));
             }

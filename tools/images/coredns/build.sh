@@ -75,8 +75,17 @@ go build -trimpath -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCom
 got="$("$scratch/rootfs/coredns" -version)" got="${got%%$'\n'*}"
 [ "$got" = "CoreDNS-${COREDNS_VERSION#v}" ] || die "coredns -version says '$got'"
 plugins="$("$scratch/rootfs/coredns" -plugins)"
+# has_plugin NAME: a line of `coredns -plugins` is NAME or dns.NAME, indented. Matched in bash: `printf | grep -q`
+# under pipefail fails when grep exits before printf's last write.
+has_plugin() {
+  local line
+  while IFS= read -r line; do
+    [[ "$line" =~ ^[[:space:]]*(dns\.)?"$1"$ ]] && return 0
+  done <<<"$plugins"
+  return 1
+}
 for p in kubernetes cache health ready; do
-  printf '%s\n' "$plugins" | grep -Eqx "[[:space:]]*(dns\.)?$p" || die "the built coredns lacks the $p plugin: $plugins"
+  has_plugin "$p" || die "the built coredns lacks the $p plugin: $plugins"
 done
 # Upstream's Dockerfile: setcap cap_net_bind_service=+ep /coredns, so the nonroot user binds port 53.
 setcap cap_net_bind_service=+ep "$scratch/rootfs/coredns" || die "setcap failed"
