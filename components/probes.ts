@@ -137,7 +137,13 @@ export function workerPoolScript(check: WorkerPoolCheck): string {
         "done",
         `if [ -f '${check.stateFile}' ] && [ $(( $(date +%s) - $(stat -c %Y '${check.stateFile}') )) -lt ${check.graceSeconds} ]; then exit 0; fi`,
         // Messages name processes by their guarded pattern: the literal name would match this script.
-        `echo "no worker matching '${cmdlinePattern(check.worker)}' has stayed up for ${check.settledSeconds} s in the last ${check.graceSeconds} s: the worker pool is failing" >&2`,
+        // Before any worker has settled, the pool is still starting: only a pool that settled once
+        // and has had none since is known to fail (the startup probe reads the first case).
+        `if [ ! -f '${check.stateFile}' ]; then`,
+        `  echo "no worker matching '${cmdlinePattern(check.worker)}' has stayed up for ${check.settledSeconds} s yet: the worker pool is starting, or failing if this lasts" >&2`,
+        "else",
+        `  echo "no worker matching '${cmdlinePattern(check.worker)}' has stayed up for ${check.settledSeconds} s in the last ${check.graceSeconds} s: the worker pool is failing" >&2`,
+        "fi",
         "exit 1",
     );
 }

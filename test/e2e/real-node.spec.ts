@@ -87,6 +87,8 @@ const STACK = "local";
 const INSTANCE = `licode-${STACK}`;
 /** Most milliseconds one client request may take. */
 const CLIENT_TIMEOUT_MS = 30_000;
+/** What a controller's drain helper says once Nuve's registry holds its controller full. */
+const HOLDING_FULL = /\[controller-registry\] controller \S+ takes no new rooms/;
 
 /** The stack outputs the cases read (index.ts exports them). */
 interface StackOutputs {
@@ -949,7 +951,15 @@ describe("e2e: the local stack on real nodes (containerd and kubelets, Licode bu
                     const fresh = controllers.some(
                         (r) => !r.old && r.ready !== undefined && r.deleting === undefined,
                     );
-                    if (draining && fresh) {
+                    // The drain's helper says once Nuve's registry holds its controller full
+                    // (components/drain/controller-registry.js); before that, Nuve may still
+                    // give it a new room, as it would any available controller.
+                    const holdingFull = followers.some(
+                        (f) =>
+                            controllers.some((r) => r.old && r.name === f.pod) &&
+                            f.lines().some((l) => HOLDING_FULL.test(l.text)),
+                    );
+                    if (draining && fresh && holdingFull) {
                         joinProbeDone = true;
                         try {
                             const room = await nuve.createRoom(`real-node-rollout-${Date.now()}`);
@@ -1152,6 +1162,36 @@ describe("e2e: the local stack on real nodes (containerd and kubelets, Licode bu
                 `the rollout did not converge: ${[...ready.problems, ...timeline.terminating().map((r) => `${r.name} still terminating`)].join("; ")}\n${await diagnose(s, namespace)}`,
             );
         }
+        // The drains (components/hooks.ts, components/drain/*.js) on the kubelet: every hook
+        // returned by itself, said what ended it, and while an old controller drained beside a
+        // Ready new one, a new room went to the new one and the live room stayed on the old.
+        assert.deepStrictEqual(failedHooks, [], "preStop hooks failed on the kubelet");
+        const failedHookEvents = rolloutEvents.filter((e) => /FailedPreStopHook/.test(e));
+        assert.deepStrictEqual(failedHookEvents, [], "the kubelet recorded failed preStop hooks");
+        for (const f of followers.filter((f) => /erizo-(controller|agent)/.test(f.pod))) {
+            assert.ok(
+                f.lines().some((l) => /\[drain\] drain ended: /.test(l.text)),
+                `${f.pod}/${f.container} never said what ended its drain:\n${f
+                    .lines()
+                    .slice(-20)
+                    .map((l) => l.text)
+                    .join("\n")}`,
+            );
+        }
+        const newRoom = joins.find((j) => j.what === "a new room");
+        const heldRoom = joins.find((j) => j.what === "the held client's room");
+        assert.ok(
+            newRoom !== undefined && heldRoom !== undefined,
+            "no moment with an old controller held full beside a Ready new one",
+        );
+        assert.ok(
+            newRoom.joined && /^new controller/.test(controllerOf(newRoom.host)),
+            `a new room during the drain: ${newRoom.detail}, at ${controllerOf(newRoom.host)}`,
+        );
+        assert.ok(
+            heldRoom.joined && /^old controller/.test(controllerOf(heldRoom.host)),
+            `a join to the live room during the drain: ${heldRoom.detail}, at ${controllerOf(heldRoom.host)}`,
+        );
         for (const tier of ["mongodb", "rabbitmq"]) {
             assert.deepStrictEqual(
                 tiersAfter[tier],

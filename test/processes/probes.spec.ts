@@ -237,7 +237,12 @@ describe("probes (run with bash against real processes)", function () {
         it("fails while no worker runs", async () => {
             const run = await runBash(workerPoolScript(check(uniqueName("fakeErizoJS"))));
             assert.strictEqual(run.code, 1);
-            assert.match(run.stderr, new RegExp(`has stayed up for ${SETTLED_SECONDS} s`));
+            assert.match(
+                run.stderr,
+                new RegExp(
+                    `has stayed up for ${SETTLED_SECONDS} s yet: the worker pool is starting`,
+                ),
+            );
         });
 
         it("fails for a fresh worker, passes once it has stayed up, and never matches itself", async () => {
@@ -298,6 +303,9 @@ describe("probes (run with bash against real processes)", function () {
                 sawWorkerWhileUnready = (await runBash(processAlive)).code === 0;
             }
             assert.ok(sawWorkerWhileUnready, "a process check alone would have kept it ready");
+            const unready = await runBash(workerPoolScript(check(worker)));
+            assert.strictEqual(unready.code, 1);
+            assert.match(unready.stderr, /in the last \d+ s: the worker pool is failing/);
             respawner.kill("SIGKILL");
         });
     });
