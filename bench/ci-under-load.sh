@@ -10,6 +10,9 @@
 #   --cold-run K      run K starts from an empty LICODE_CACHE (a new temporary directory, removed after the run):
 #                     the toolchain, manifest-lint, the cluster binaries and every other cached build are built
 #                     again (Go's own module and build caches stay warm). Repeat the option for several runs.
+#   --cold-only NAME  with --cold-run, empty only the cache entry NAME (a directory under the warm LICODE_CACHE,
+#                     e.g. manifest-lint); every other entry is linked from the warm cache, so a cold run takes
+#                     minutes instead of the hour the toolchain, cluster, node and image builds take. Repeatable.
 #   --command CMD     run CMD instead of the README's test command (e.g. 'npm ci --ignore-scripts && npm test',
 #                     to check this script in minutes)
 #   --hogs N          busy loops to start (default: one per core, `nproc`); 0 runs on an idle machine
@@ -29,6 +32,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 RUNS=3 COMMAND="" HOGS="$(nproc)" REPO="$ROOT" SHARED="" OUT="" KEEP=0
 COLD=()
+COLD_ONLY=()
 
 die() { echo "ci-under-load: $*" >&2; exit 2; }
 number() { [[ "$2" =~ ^[0-9]+$ ]] || die "$1 needs a whole number, got '$2'"; }
@@ -37,6 +41,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --runs) number "$1" "${2-}"; RUNS="$2"; shift ;;
     --cold-run) number "$1" "${2-}"; COLD+=("$2"); shift ;;
+    --cold-only) [[ "${2-}" =~ ^[A-Za-z0-9._-]+$ ]] || die "--cold-only needs a cache entry's name, got '${2-}'"; COLD_ONLY+=("$2"); shift ;;
     --command) [ -n "${2-}" ] || die "--command needs a command"; COMMAND="$2"; shift ;;
     --hogs) number "$1" "${2-}"; HOGS="$2"; shift ;;
     --repo) [ -d "${2-}/.git" ] || die "--repo needs a git repository, got '${2-}'"; REPO="$(cd "$2" && pwd -P)"; shift ;;
@@ -51,6 +56,13 @@ done
 [ "$RUNS" -ge 1 ] || die "--runs must be at least 1"
 for k in "${COLD[@]+"${COLD[@]}"}"; do
   { [ "$k" -ge 1 ] && [ "$k" -le "$RUNS" ]; } || die "--cold-run $k is not one of the runs 1..$RUNS"
+done
+if [ "${#COLD_ONLY[@]}" -gt 0 ] && [ "${#COLD[@]}" -eq 0 ]; then
+  die "--cold-only names what a cold run empties: give --cold-run K too"
+fi
+WARM_CACHE="${LICODE_CACHE:-$HOME/.cache/licode-k8s}"
+for name in "${COLD_ONLY[@]+"${COLD_ONLY[@]}"}"; do
+  [ -d "$WARM_CACHE/$name" ] || die "--cold-only $name: $WARM_CACHE has no entry $name (it has: $(ls "$WARM_CACHE" | tr '\n' ' '))"
 done
 SHARED="${SHARED:-$(cd "$REPO/.." && pwd -P)/shared}"
 [ -d "$SHARED" ] || die "$SHARED does not exist: the builds read ../shared/upstream; pass --shared DIR"
@@ -114,11 +126,20 @@ for ((run = 1; run <= RUNS; run++)); do
   cmd="$COMMAND"
   [ -n "$cmd" ] || cmd="$("$ROOT/.ci/test-command" "$dir/licode-k8s/README.md")"
   env=(CI=true npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false)
-  cache_note="warm LICODE_CACHE (${LICODE_CACHE:-$HOME/.cache/licode-k8s})"
+  cache_note="warm LICODE_CACHE ($WARM_CACHE)"
   if is_cold "$run"; then
     mkdir -p "$dir/cache"
     env+=("LICODE_CACHE=$dir/cache")
     cache_note="cold LICODE_CACHE ($dir/cache, empty)"
+    if [ "${#COLD_ONLY[@]}" -gt 0 ]; then
+      for entry in "$WARM_CACHE"/*; do
+        name="$(basename "$entry")"
+        cold=0
+        for c in "${COLD_ONLY[@]}"; do [ "$c" = "$name" ] && cold=1; done
+        [ "$cold" = 1 ] || ln -s "$entry" "$dir/cache/$name"
+      done
+      cache_note="LICODE_CACHE $dir/cache: cold ${COLD_ONLY[*]}; every other entry linked from $WARM_CACHE"
+    fi
   fi
 
   # The steps: the command split at each `&&` (the README's is a plain chain of commands).
@@ -162,5 +183,5 @@ for ((run = 1; run <= RUNS; run++)); do
 done
 
 echo
-echo "ci-under-load: $passed of $RUNS runs passed (cold: ${COLD[*]:-none}; $HOGS busy loops; $head_commit)"
+echo "ci-under-load: $passed of $RUNS runs passed (cold: ${COLD[*]:-none}${COLD_ONLY[*]:+, only ${COLD_ONLY[*]}}; $HOGS busy loops; $head_commit)"
 [ "$passed" = "$RUNS" ]
